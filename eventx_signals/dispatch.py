@@ -1,0 +1,180 @@
+"""One dispatch of a signal: its receivers, their futures, and running them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from .futures import ReceiverFuture
+from .labels import LazyLabel, receiver_label, sender_label, signal_label
+from .stats import counters
+
+logger = logging.getLogger("eventx_signals")
+# Django's own logger for send_robust() failures, kept informed so that tooling
+# watching it still sees failures of deferred robust dispatches.
+django_dispatch_logger = logging.getLogger("django.dispatch")
+
+
+class Dispatch:
+    """
+    Everything needed to run the receivers of one ``send()`` later, elsewhere.
+
+    ``receivers[async_from:]`` are coroutine functions; ``context`` is a copy
+    of the sender's contextvars, entered once for the whole dispatch.
+    """
+
+    __slots__ = (
+        "signal",
+        "sender",
+        "kwargs",
+        "receivers",
+        "async_from",
+        "futures",
+        "context",
+        "robust",
+    )
+
+    def __init__(
+        self,
+        signal: Any,
+        sender: Any,
+        kwargs: dict[str, Any],
+        receivers: list[Callable[..., Any]],
+        async_from: int,
+        robust: bool,
+    ) -> None:
+        self.signal = signal
+        self.sender = sender
+        self.kwargs = kwargs
+        self.receivers = receivers
+        self.async_from = async_from
+        self.futures = [ReceiverFuture() for _ in receivers]
+        self.context = contextvars.copy_context()
+        self.robust = robust
+
+    def __len__(self) -> int:
+        return len(self.receivers)
+
+    def run(
+        self, in_worker: bool = False, cleanup: Callable[[], None] | None = None
+    ) -> None:
+        """
+        Run every receiver in order, completing its future; never raises for
+        a receiver's exception. Worker threads run ``async def`` receivers on
+        an event loop of their own that lives as long as the thread.
+        ``cleanup`` runs after the receivers, before the runs count as
+        finished (so ``wait_for_events()`` returns only after it).
+        """
+        runs = len(self.receivers)
+        counters.started(runs)
+        succeeded = failed = 0
+        try:
+            succeeded, failed = self.context.run(self._run_receivers, in_worker)
+        finally:
+            try:
+                if cleanup is not None:
+                    cleanup()
+            finally:
+                counters.finished(runs, succeeded, failed)
+
+    def cancel(self) -> None:
+        """Cancel the futures of receivers that have not started."""
+        for future in self.futures:
+            future.cancel()
+
+    def _run_receivers(self, in_worker: bool) -> tuple[int, int]:
+        succeeded = failed = 0
+        signal, sender, kwargs = self.signal, self.sender, self.kwargs
+        index = 0
+        try:
+            for index, (receiver, future) in enumerate(zip(self.receivers, self.futures)):
+                if not future.set_running_or_notify_cancel():
+                    continue
+                started = time.perf_counter()
+                try:
+                    if index >= self.async_from:
+                        result = run_coroutine(
+                            receiver(signal=signal, sender=sender, **kwargs),
+                            thread_event_loop() if in_worker else None,
+                        )
+                    else:
+                        result = receiver(signal=signal, sender=sender, **kwargs)
+                except Exception as exc:
+                    failed += 1
+                    self._log_failure(receiver, exc)
+                    if self.robust:
+                        future.set_result(exc)
+                    else:
+                        future.set_exception(exc)
+                else:
+                    succeeded += 1
+                    if logger.isEnabledFor(logging.INFO):
+                        logger.info(
+                            "Receiver %s of %s (sender %s) finished in %.1f ms.",
+                            LazyLabel(receiver_label, receiver),
+                            LazyLabel(signal_label, signal),
+                            LazyLabel(sender_label, sender),
+                            (time.perf_counter() - started) * 1000,
+                        )
+                    future.set_result(result)
+        except BaseException as exc:
+            # KeyboardInterrupt, SystemExit...: fail the running future, cancel
+            # the rest so that nobody waits forever, and let it propagate.
+            future = self.futures[index]
+            if not future.done():
+                future.set_exception(exc)
+            self.cancel()
+            raise
+        return succeeded, failed
+
+    def _log_failure(self, receiver: Any, exc: Exception) -> None:
+        logger.error(
+            "Receiver %s of %s (sender %s) raised %s.",
+            LazyLabel(receiver_label, receiver),
+            LazyLabel(signal_label, self.signal),
+            LazyLabel(sender_label, self.sender),
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        if self.robust:
+            django_dispatch_logger.error(
+                "Error calling %s in Signal.send_robust() (%s)",
+                getattr(receiver, "__qualname__", receiver),
+                exc,
+                exc_info=exc,
+            )
+
+
+def run_coroutine(coroutine: Any, loop: asyncio.AbstractEventLoop | None) -> Any:
+    """
+    Run a receiver's coroutine to completion from synchronous code.
+
+    Workers pass their own long-lived loop. Inline runs (``loop=None``) use a
+    fresh loop, or a helper thread when this thread already runs an event
+    loop, which cannot be re-entered.
+    """
+    if loop is not None:
+        return loop.run_until_complete(coroutine)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(context.run, asyncio.run, coroutine).result()
+
+
+_worker_loops = threading.local()
+
+
+def thread_event_loop() -> asyncio.AbstractEventLoop:
+    """Return this thread's own event loop for async receivers."""
+    loop = getattr(_worker_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _worker_loops.loop = asyncio.new_event_loop()
+    return loop

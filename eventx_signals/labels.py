@@ -1,0 +1,67 @@
+"""Human-readable names of signals, senders and receivers, for logs and tools."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def receiver_label(receiver: Any) -> str:
+    """Return the dotted path of a receiver function or method."""
+    func = getattr(receiver, "__func__", receiver)
+    module = getattr(func, "__module__", None)
+    qualname = getattr(func, "__qualname__", None)
+    if module and qualname:
+        return f"{module}.{qualname}"
+    return repr(receiver)
+
+
+def sender_label(sender: Any) -> str:
+    """Return a model label, a class path or the repr of a sender."""
+    meta = getattr(sender, "_meta", None)
+    if isinstance(sender, type) and meta is not None:
+        return meta.label
+    if isinstance(sender, type):
+        return f"{sender.__module__}.{sender.__qualname__}"
+    return repr(sender)
+
+
+def signal_label(signal: Any) -> str:
+    """
+    Return the name a signal is known by: its event name, or the dotted path
+    of the module attribute that holds it (found once, then remembered).
+    """
+    label = getattr(signal, "eventx_label", None)
+    if label:
+        return label
+    label = _find_module_attribute(signal) or repr(signal)
+    try:
+        signal.eventx_label = label
+    except AttributeError:
+        pass
+    return label
+
+
+def _find_module_attribute(obj: Any) -> str | None:
+    # Copy the mapping first: other threads may import modules meanwhile.
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for attribute, value in list(namespace.items()):
+            if value is obj:
+                return f"{module_name}.{attribute}"
+    return None
+
+
+class LazyLabel:
+    """Formats a label only if a log record is actually emitted."""
+
+    __slots__ = ("function", "obj")
+
+    def __init__(self, function: Any, obj: Any) -> None:
+        self.function = function
+        self.obj = obj
+
+    def __str__(self) -> str:
+        return self.function(self.obj)
