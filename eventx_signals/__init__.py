@@ -6,9 +6,25 @@ Importing this package touches no settings, models or threads.
 
 from django.dispatch import receiver
 
+from .events import event_listener, get_event, list_registered_events, trigger_event
+from .patching import patch_signal, patched_signal, unpatch_signal
+from .receivers import background_receiver, keep_inline
 from .signals import AsyncSignal
 from .stats import stats
 
 __version__ = "0.1.0"
 
-__all__ = ["AsyncSignal", "receiver", "stats"]
+__all__ = [
+    "AsyncSignal",
+    "background_receiver",
+    "event_listener",
+    "get_event",
+    "keep_inline",
+    "list_registered_events",
+    "patch_signal",
+    "patched_signal",
+    "receiver",
+    "stats",
+    "trigger_event",
+    "unpatch_signal",
+]

@@ -33,6 +33,14 @@ class EventxSettings:
     def SHUTDOWN_TIMEOUT(self) -> Any:
         return getattr(settings, "EVENTX_SHUTDOWN_TIMEOUT", 10.0)
 
+    @property
+    def ASYNC_SIGNALS(self) -> Any:
+        return getattr(settings, "EVENTX_ASYNC_SIGNALS", [])
+
+    @property
+    def AUTODISCOVER(self) -> Any:
+        return getattr(settings, "EVENTX_AUTODISCOVER", True)
+
 
 conf = EventxSettings()
 

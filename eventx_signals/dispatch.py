@@ -178,3 +178,37 @@ def thread_event_loop() -> asyncio.AbstractEventLoop:
     if loop is None or loop.is_closed():
         loop = _worker_loops.loop = asyncio.new_event_loop()
     return loop
+
+
+def call_like_django(
+    signal: Any,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Callable[..., Any]],
+    async_from: int,
+    robust: bool,
+) -> list[tuple[Any, Any]]:
+    """
+    Call receivers in the caller exactly as Django's ``send()`` (or, if
+    ``robust``, ``send_robust()``) would: return values, not futures, and a
+    non-robust failure propagates and skips the receivers after it.
+    """
+    from asgiref.sync import async_to_sync
+
+    responses = []
+    for index, receiver in enumerate(receivers):
+        call = async_to_sync(receiver) if index >= async_from else receiver
+        try:
+            response = call(signal=signal, sender=sender, **named)
+        except Exception as err:
+            if not robust:
+                raise
+            django_dispatch_logger.error(
+                "Error calling %s in Signal.send_robust() (%s)",
+                getattr(receiver, "__qualname__", receiver),
+                err,
+                exc_info=err,
+            )
+            response = err
+        responses.append((receiver, response))
+    return responses

@@ -34,7 +34,8 @@ def signal_label(signal: Any) -> str:
     label = getattr(signal, "eventx_label", None)
     if label:
         return label
-    label = _find_module_attribute(signal) or repr(signal)
+    label = _find_module_attribute(signal, getattr(signal, "eventx_module", None))
+    label = label or repr(signal)
     try:
         signal.eventx_label = label
     except AttributeError:
@@ -42,7 +43,13 @@ def signal_label(signal: Any) -> str:
     return label
 
 
-def _find_module_attribute(obj: Any) -> str | None:
+def _find_module_attribute(obj: Any, defining_module: str | None) -> str | None:
+    """
+    Find a module attribute holding ``obj``. Modules that import a signal
+    hold it too, so prefer the module it was defined in when known, then
+    modules named ``*signals``, and ``__main__`` last.
+    """
+    found = []
     # Copy the mapping first: other threads may import modules meanwhile.
     for module_name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
@@ -50,8 +57,20 @@ def _find_module_attribute(obj: Any) -> str | None:
             continue
         for attribute, value in list(namespace.items()):
             if value is obj:
-                return f"{module_name}.{attribute}"
-    return None
+                found.append((module_name, attribute))
+    if not found:
+        return None
+
+    def preference(item: tuple[str, str]) -> tuple[int, int]:
+        module_name = item[0]
+        if module_name == defining_module:
+            return (0, 0)
+        if module_name == "__main__":
+            return (3, 0)
+        return (1 if module_name.endswith("signals") else 2, len(module_name))
+
+    module_name, attribute = min(found, key=preference)
+    return f"{module_name}.{attribute}"
 
 
 class LazyLabel:

@@ -1,18 +1,28 @@
-"""AsyncSignal: a Django Signal whose receivers run in the background."""
+"""AsyncSignal, and the background send shared with patched signals."""
 
 from __future__ import annotations
 
+import sys
+import weakref
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Callable
 
+from asgiref.sync import sync_to_async
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NO_RECEIVERS
 
+from . import observers
 from .backends import BaseBackend, get_backend
 from .conf import cached
-from .dispatch import Dispatch
+from .dispatch import Dispatch, call_like_django
+from .receivers import split_inline
 from .snapshot import snapshot_kwargs
 from .transactions import atomic_alias, submit_on_commit
+
+Responses = list[tuple[Any, "Future[Any]"]]
+
+# Every AsyncSignal of the process, for `manage.py eventx list`.
+all_async_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
 
 
 class AsyncSignal(Signal):
@@ -49,19 +59,20 @@ class AsyncSignal(Signal):
             )
         self.backend = backend
         self.on_commit = on_commit
+        # The module that defines the signal, to name it in logs.
+        self.eventx_module = sys._getframe(1).f_globals.get("__name__")
+        all_async_signals.add(self)
 
-    # -- sending ------------------------------------------------------------
-
-    def send(self, sender: Any, **named: Any) -> list[tuple[Any, Future[Any]]]:  # type: ignore[override]
+    def send(self, sender: Any, **named: Any) -> Responses:  # type: ignore[override]
         """
         Queue every live receiver and return ``[(receiver, future), ...]``
         without waiting for any of them.
         """
         if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
             return []
-        return self._send(sender, named, robust=False)
+        return send_in_background(self, sender, named, False, self.backend, self.on_commit)
 
-    def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Future[Any]]]:  # type: ignore[override]
+    def send_robust(self, sender: Any, **named: Any) -> Responses:  # type: ignore[override]
         """
         Like ``send()``, but each future resolves to the exception instance a
         failing receiver raised instead of raising it (and the failure is also
@@ -69,65 +80,130 @@ class AsyncSignal(Signal):
         """
         if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
             return []
-        return self._send(sender, named, robust=True)
+        return send_in_background(self, sender, named, True, self.backend, self.on_commit)
 
-    async def asend(self, sender: Any, **named: Any) -> list[tuple[Any, Future[Any]]]:  # type: ignore[override]
+    async def asend(self, sender: Any, **named: Any) -> Responses:  # type: ignore[override]
         """Async twin of ``send()``; never blocks the event loop on receivers."""
-        return await self._asend(sender, named, robust=False)
-
-    async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Future[Any]]]:  # type: ignore[override]
-        """Async twin of ``send_robust()``."""
-        return await self._asend(sender, named, robust=True)
-
-    def _send(
-        self, sender: Any, named: dict[str, Any], robust: bool
-    ) -> list[tuple[Any, Future[Any]]]:
-        dispatch = self._prepare(sender, named, robust)
-        if dispatch is None:
-            return []
-        backend, alias = self._route(named)
-        if alias is None:
-            backend.submit(dispatch)
-        else:
-            submit_on_commit(dispatch, alias, backend.submit)
-        return list(zip(dispatch.receivers, dispatch.futures))
-
-    async def _asend(
-        self, sender: Any, named: dict[str, Any], robust: bool
-    ) -> list[tuple[Any, Future[Any]]]:
         if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
             return []
-        dispatch = self._prepare(sender, named, robust=robust)
-        if dispatch is None:
+        return await asend_in_background(self, sender, named, False, self.backend, self.on_commit)
+
+    async def asend_robust(self, sender: Any, **named: Any) -> Responses:  # type: ignore[override]
+        """Async twin of ``send_robust()``."""
+        if not self.receivers or self.sender_receivers_cache.get(sender) is NO_RECEIVERS:
             return []
-        backend, alias = self._route(named)
-        if alias is None:
-            await backend.asubmit(dispatch)
+        return await asend_in_background(self, sender, named, True, self.backend, self.on_commit)
+
+
+def send_in_background(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    robust: bool,
+    backend: str | BaseBackend | None = None,
+    on_commit: bool | None = None,
+    only: Callable[[Any], bool] | None = None,
+) -> Responses:
+    """
+    Dispatch the live receivers of ``signal`` for ``sender`` in the
+    background and return ``[(receiver, future), ...]``.
+
+    Receivers marked ``keep_inline`` run in the caller first, their futures
+    already complete. With ``only``, just the receivers it accepts go to the
+    background; the others are called first, exactly as Django's ``send()``
+    would call them (return values, exceptions propagate).
+    """
+    dispatch, inline = _prepare(signal, sender, named, robust, only)
+    responses: Responses = []
+    if inline is not None:
+        if only is None:
+            run_inline(inline)
+            responses = list(zip(inline.receivers, inline.futures))
         else:
-            submit_on_commit(dispatch, alias, backend.submit)
-        return list(zip(dispatch.receivers, dispatch.futures))
+            responses = call_like_django(
+                signal, sender, named, inline.receivers, inline.async_from, robust
+            )
+    if dispatch is not None:
+        chosen, alias = _route(dispatch, named, backend, on_commit)
+        if alias is None:
+            chosen.submit(dispatch)
+        else:
+            submit_on_commit(dispatch, alias, chosen.submit)
+        responses += zip(dispatch.receivers, dispatch.futures)
+    return responses
 
-    # -- helpers ----------------------------------------------------------
 
-    def _prepare(self, sender: Any, named: dict[str, Any], robust: bool) -> Dispatch | None:
-        sync_receivers, async_receivers = self._live_receivers(sender)
-        if not sync_receivers and not async_receivers:
-            return None
-        return Dispatch(
-            self,
-            sender,
-            snapshot_kwargs(named),
-            sync_receivers + async_receivers if async_receivers else sync_receivers,
-            len(sync_receivers),
-            robust,
-        )
+async def asend_in_background(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    robust: bool,
+    backend: str | BaseBackend | None = None,
+    on_commit: bool | None = None,
+    only: Callable[[Any], bool] | None = None,
+) -> Responses:
+    """Async twin of ``send_in_background()``."""
+    dispatch, inline = _prepare(signal, sender, named, robust, only)
+    responses: Responses = []
+    if inline is not None:
+        if only is None:
+            await get_backend("immediate").asubmit(inline)
+            responses = list(zip(inline.receivers, inline.futures))
+        else:
+            responses = await sync_to_async(call_like_django)(
+                signal, sender, named, inline.receivers, inline.async_from, robust
+            )
+    if dispatch is not None:
+        chosen, alias = _route(dispatch, named, backend, on_commit)
+        if alias is None:
+            await chosen.asubmit(dispatch)
+        else:
+            submit_on_commit(dispatch, alias, chosen.submit)
+        responses += zip(dispatch.receivers, dispatch.futures)
+    return responses
 
-    def _route(self, named: dict[str, Any]) -> tuple[BaseBackend, str | None]:
-        """Return the backend, and the alias whose commit to wait for (if any)."""
-        backend = self.backend
-        if not isinstance(backend, BaseBackend):
-            backend = get_backend(backend)
-        on_commit = self.on_commit
-        if on_commit is None:
-            on_commit = cached("ON_COMMIT")
-        return backend, atomic_alias(named.get("using")) if on_commit else None
+
+def run_inline(dispatch: Dispatch) -> None:
+    """Run a dispatch in the caller, as the immediate backend does."""
+    get_backend("immediate").submit(dispatch)
+
+
+def _prepare(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    robust: bool,
+    only: Callable[[Any], bool] | None,
+) -> tuple[Dispatch | None, Dispatch | None]:
+    """Return the background dispatch and the inline one (either may be None)."""
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    if not sync_receivers and not async_receivers:
+        return None, None
+    if observers.capturing:
+        observers.record(signal, sender, named)
+    kwargs = snapshot_kwargs(named)
+    background, background_async_from, inline, inline_async_from = split_inline(
+        sync_receivers, async_receivers, only
+    )
+    return (
+        Dispatch(signal, sender, kwargs, background, background_async_from, robust)
+        if background
+        else None,
+        Dispatch(signal, sender, named, inline, inline_async_from, robust) if inline else None,
+    )
+
+
+def _route(
+    dispatch: Dispatch,
+    named: dict[str, Any],
+    backend: str | BaseBackend | None,
+    on_commit: bool | None,
+) -> tuple[BaseBackend, str | None]:
+    """Return the backend, and the alias whose commit to wait for (if any)."""
+    if observers.eager_depth:
+        return get_backend("immediate"), None
+    if not isinstance(backend, BaseBackend):
+        backend = get_backend(backend)
+    if on_commit is None:
+        on_commit = cached("ON_COMMIT")
+    return backend, atomic_alias(named.get("using")) if on_commit else None

@@ -1,9 +1,21 @@
-"""Helpers for testing code that dispatches in the background."""
+"""Helpers for testing code that dispatches in the background.
+
+Three styles: ``eager()`` runs receivers inline at once (a plain TestCase
+sees their effects right after ``save()``); ``capture_events()`` records
+dispatches; ``wait_for_events()`` waits for real background work.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+from . import observers
+from .observers import CapturedEvent
 from .stats import counters
 from .worker_pool import in_worker_thread
+
+__all__ = ["CapturedEvent", "capture_events", "eager", "wait_for_events"]
 
 
 def wait_for_events(timeout: float | None = 10.0) -> None:
@@ -22,3 +34,34 @@ def wait_for_events(timeout: float | None = 10.0) -> None:
             "returned by send() instead."
         )
     counters.wait_until_done(timeout)
+
+
+class eager(contextlib.ContextDecorator):
+    """
+    Context manager and decorator: while active, every AsyncSignal, patched
+    signal and named event runs its receivers inline, at once, in the
+    caller, ignoring EVENTX_ON_COMMIT, so that a plain ``TestCase`` (whose
+    transaction never commits) sees their effects right after ``send()`` or
+    ``save()``. Process-wide: other threads' dispatches run inline too.
+    """
+
+    def __enter__(self) -> eager:
+        observers.enter_eager()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        observers.exit_eager()
+
+
+@contextlib.contextmanager
+def capture_events() -> Iterator[list[CapturedEvent]]:
+    """
+    Record every dispatch made while active, as ``CapturedEvent(signal,
+    name, sender, kwargs)`` items of the yielded list (``name`` is the event
+    name or the signal's dotted path). Receivers still run as usual.
+    """
+    events = observers.start_capture()
+    try:
+        yield events
+    finally:
+        observers.stop_capture(events)

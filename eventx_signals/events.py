@@ -1,0 +1,152 @@
+"""Named events: a string-keyed namespace of AsyncSignals.
+
+``@event_listener("user_registered")`` connects a listener,
+``trigger_event("user_registered", user=user)`` dispatches it exactly like
+``AsyncSignal.send``. One AsyncSignal per name, created on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from typing import Any, Callable, TypeVar
+
+from . import observers
+from .labels import receiver_label
+from .signals import AsyncSignal, Responses
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_events: dict[str, AsyncSignal] = {}
+# Event name -> dotted paths of the listeners registered with @event_listener.
+_listeners: dict[str, list[str]] = {}
+_lock = threading.Lock()
+
+
+def _check_name(name: Any, function: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{function}() name must be a str, not {type(name).__name__}.")
+    if not name.strip():
+        raise ValueError(f"{function}() name must not be empty.")
+    return name
+
+
+def get_event(name: str) -> AsyncSignal:
+    """Return the AsyncSignal behind the event ``name``, creating it."""
+    _check_name(name, "get_event")
+    try:
+        return _events[name]
+    except KeyError:
+        pass
+    with _lock:
+        signal = _events.get(name)
+        if signal is None:
+            signal = AsyncSignal()
+            signal.eventx_label = name  # type: ignore[attr-defined]
+            _events[name] = signal
+        return signal
+
+
+def event_listener(name: str, *, sender: Any = None) -> Callable[[F], F]:
+    """
+    Register the decorated function as a listener of the event ``name``.
+
+    The listener may take ``**kwargs`` like a signal receiver, or name just
+    the keyword arguments it uses (``def send_welcome_email(user)``); it gets
+    ``sender`` and ``signal`` only if it names them. ``async def`` listeners
+    work too. Listeners are held strongly and registered once per dotted
+    path, so importing a module twice does not register twice.
+    """
+    _check_name(name, "event_listener")
+
+    def decorator(func: F) -> F:
+        if not callable(func):
+            raise TypeError(
+                f"event_listener() must decorate a callable, not {type(func).__name__}."
+            )
+        path = receiver_label(func)
+        get_event(name).connect(
+            _adapt(func), sender=sender, weak=False, dispatch_uid=f"eventx:{name}:{path}"
+        )
+        with _lock:
+            paths = _listeners.setdefault(name, [])
+            if path not in paths:
+                paths.append(path)
+        return func
+
+    return decorator
+
+
+def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
+    """Dispatch the event ``name`` exactly like ``AsyncSignal.send``."""
+    signal = get_event(name)
+    responses = signal.send(sender, **kwargs)
+    if not responses and observers.capturing:
+        observers.record(signal, sender, kwargs)
+    return responses
+
+
+async def atrigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
+    """Async twin of ``trigger_event``."""
+    signal = get_event(name)
+    responses = await signal.asend(sender, **kwargs)
+    if not responses and observers.capturing:
+        observers.record(signal, sender, kwargs)
+    return responses
+
+
+def list_registered_events() -> dict[str, list[str]]:
+    """Every named event with the dotted paths of its listeners, by name."""
+    with _lock:
+        names = sorted(_events)
+        listeners = {name: list(_listeners.get(name, [])) for name in names}
+    for name in names:
+        sync_receivers, async_receivers = _events[name]._live_receivers(None)
+        for receiver in sync_receivers + async_receivers:
+            path = receiver_label(getattr(receiver, "__wrapped__", receiver))
+            if path not in listeners[name]:
+                listeners[name].append(path)
+    return listeners
+
+
+def _accepts_var_keyword(func: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _adapt(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``func`` itself if it takes ``**kwargs``, else a receiver that
+    passes it only the keyword arguments it names (same sync/async kind)."""
+    if _accepts_var_keyword(func):
+        return func
+    names = frozenset(
+        p.name
+        for p in inspect.signature(func).parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
+
+    def pick(signal: Any, sender: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        picked = {key: value for key, value in kwargs.items() if key in names}
+        if "sender" in names:
+            picked["sender"] = sender
+        if "signal" in names:
+            picked["signal"] = signal
+        return picked
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_listener(signal: Any, sender: Any, **kwargs: Any) -> Any:
+            return await func(**pick(signal, sender, kwargs))
+
+        return async_listener
+
+    @functools.wraps(func)
+    def listener(signal: Any, sender: Any, **kwargs: Any) -> Any:
+        return func(**pick(signal, sender, kwargs))
+
+    return listener

@@ -1,0 +1,4 @@
+import django.dispatch
+
+# Project-wide events.
+maintenance_started = django.dispatch.Signal(use_caching=True)

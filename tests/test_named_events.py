@@ -1,0 +1,123 @@
+"""Named events: event_listener, trigger_event, list_registered_events, get_event."""
+
+import asyncio
+import threading
+
+import pytest
+
+from eventx_signals import (
+    AsyncSignal,
+    event_listener,
+    get_event,
+    list_registered_events,
+    trigger_event,
+)
+from eventx_signals.testing import wait_for_events
+
+
+def test_listener_taking_only_the_arguments_it_names():
+    seen = []
+
+    @event_listener("user_registered_t1")
+    def send_welcome_email(user):
+        seen.append((user, threading.current_thread()))
+        return f"welcome {user}"
+
+    [(_, future)] = trigger_event("user_registered_t1", user="ada", plan="pro")
+    assert future.result(5) == "welcome ada"
+    assert seen[0][0] == "ada"
+    assert seen[0][1] is not threading.current_thread()
+
+
+def test_listener_with_kwargs_gets_everything_like_a_receiver():
+    seen = []
+
+    @event_listener("kwargs_event_t2")
+    def audit(sender, **kwargs):
+        seen.append((sender, sorted(kwargs)))
+
+    trigger_event("kwargs_event_t2", sender="shop", a=1)
+    wait_for_events(5)
+    assert seen == [("shop", ["a", "signal"])]
+
+
+def test_listener_may_ask_for_sender_and_signal():
+    @event_listener("wants_sender_t3")
+    def handler(sender, signal, value):
+        return sender, signal, value
+
+    [(_, future)] = trigger_event("wants_sender_t3", sender="s", value=3)
+    assert future.result(5) == ("s", get_event("wants_sender_t3"), 3)
+
+
+def test_async_listener():
+    @event_listener("async_event_t4")
+    async def handler(value):
+        await asyncio.sleep(0)
+        return value * 2
+
+    [(_, future)] = trigger_event("async_event_t4", value=21)
+    assert future.result(5) == 42
+
+
+def test_get_event_returns_one_async_signal_per_name():
+    signal = get_event("same_name_t5")
+    assert isinstance(signal, AsyncSignal)
+    assert get_event("same_name_t5") is signal
+    assert get_event("other_name_t5") is not signal
+
+
+def test_list_registered_events_gives_dotted_paths():
+    @event_listener("listed_t6")
+    def first(x):
+        pass
+
+    @event_listener("listed_t6")
+    def second(**kwargs):
+        pass
+
+    events = list_registered_events()
+    assert events["listed_t6"] == [
+        "tests.test_named_events.test_list_registered_events_gives_dotted_paths.<locals>.first",
+        "tests.test_named_events.test_list_registered_events_gives_dotted_paths.<locals>.second",
+    ]
+
+
+def test_listeners_modules_are_autodiscovered():
+    assert list_registered_events()["order_placed"] == ["tests.testapp.listeners.notify_admin"]
+    [(_, future)] = trigger_event("order_placed", order="#7")
+    assert future.result(5) == "admin notified of #7"
+
+
+def test_registering_the_same_listener_twice_connects_once():
+    def handler(x):
+        return x
+
+    event_listener("twice_t7")(handler)
+    event_listener("twice_t7")(handler)
+    assert len(trigger_event("twice_t7", x=1)) == 1
+
+
+def test_failing_listener_is_logged_with_the_event_name(caplog):
+    @event_listener("failing_t8")
+    def broken(x):
+        raise RuntimeError("listener failed")
+
+    trigger_event("failing_t8", x=1)
+    wait_for_events(5)
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name == "eventx_signals"]
+    assert "failing_t8" in errors[0].getMessage()
+    assert "broken" in errors[0].getMessage()
+
+
+def test_trigger_without_listeners_returns_nothing():
+    assert trigger_event("nobody_listens_t9", x=1) == []
+
+
+def test_bad_names_are_rejected():
+    with pytest.raises(TypeError, match="name must be a str"):
+        trigger_event(42)
+    with pytest.raises(ValueError, match="must not be empty"):
+        event_listener("  ")
+    with pytest.raises(TypeError, match="must decorate a callable"):
+        event_listener("x")(None)
