@@ -31,9 +31,7 @@ def check_backend_settings(app_configs: Any = None, **kwargs: Any) -> list[check
     elif backend_class is not None:
         for message in backend_class.option_errors(options):
             errors.append(
-                checks.Error(
-                    f"EVENTX_BACKEND_OPTIONS: {message}", id="eventx_signals.E003"
-                )
+                checks.Error(f"EVENTX_BACKEND_OPTIONS: {message}", id="eventx_signals.E003")
             )
     if not isinstance(conf.ON_COMMIT, bool):
         errors.append(
@@ -46,8 +44,7 @@ def check_backend_settings(app_configs: Any = None, **kwargs: Any) -> list[check
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
         errors.append(
             checks.Error(
-                "EVENTX_SHUTDOWN_TIMEOUT must be a number of seconds >= 0, "
-                f"not {timeout!r}.",
+                f"EVENTX_SHUTDOWN_TIMEOUT must be a number of seconds >= 0, not {timeout!r}.",
                 id="eventx_signals.E005",
             )
         )
@@ -55,7 +52,9 @@ def check_backend_settings(app_configs: Any = None, **kwargs: Any) -> list[check
 
 
 @checks.register()
-def check_async_signals_setting(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_async_signals_setting(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     from django.apps import apps
     from django.dispatch import Signal
     from django.utils.module_loading import import_string

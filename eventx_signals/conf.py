@@ -68,6 +68,4 @@ def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
 
 # Connected here rather than in AppConfig.ready() so that the cache is also
 # reset in projects that use AsyncSignal without installing the app.
-setting_changed.connect(
-    _reset_on_setting_change, dispatch_uid="eventx_signals.conf.reset"
-)
+setting_changed.connect(_reset_on_setting_change, dispatch_uid="eventx_signals.conf.reset")

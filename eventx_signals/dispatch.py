@@ -7,8 +7,9 @@ import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from .futures import ReceiverFuture
 from .labels import LazyLabel, receiver_label, sender_label, signal_label
@@ -60,9 +61,7 @@ class Dispatch:
     def __len__(self) -> int:
         return len(self.receivers)
 
-    def run(
-        self, in_worker: bool = False, cleanup: Callable[[], None] | None = None
-    ) -> None:
+    def run(self, in_worker: bool = False, cleanup: Callable[[], None] | None = None) -> None:
         """
         Run every receiver in order, completing its future; never raises for
         a receiver's exception. Worker threads run ``async def`` receivers on

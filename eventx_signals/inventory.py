@@ -46,7 +46,9 @@ def collect() -> list[SignalInfo]:
             continue
         senders = patch.senders()
 
-        def background(receiver: Any, sender: Any, patch: Any = patch, senders: Any = senders) -> bool:
+        def background(
+            receiver: Any, sender: Any, patch: Any = patch, senders: Any = senders
+        ) -> bool:
             if patch.all_receivers and (senders is None or sender in senders):
                 return True
             return is_marked_background(receiver)

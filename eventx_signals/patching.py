@@ -90,7 +90,9 @@ def patch_signal(
     if not isinstance(signal, Signal):
         raise TypeError(f"patch_signal() signal must be a Signal, not {type(signal).__name__}.")
     if isinstance(signal, AsyncSignal):
-        raise TypeError("patch_signal() signal is already an AsyncSignal; there is nothing to patch.")
+        raise TypeError(
+            "patch_signal() signal is already an AsyncSignal; there is nothing to patch."
+        )
     if senders is not None and isinstance(senders, (str, type)):
         senders = [senders]
     with _lock:

@@ -3,8 +3,7 @@ entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -7,7 +7,8 @@ wrapper dies at once) and hide ``async def`` from Django's detection.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.dispatch import Signal
 
@@ -37,7 +38,9 @@ def keep_inline(func: F) -> F:
     return func
 
 
-def background_receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **connect_kwargs: Any) -> Callable[[F], F]:
+def background_receiver(
+    signal: Signal | list[Signal] | tuple[Signal, ...], **connect_kwargs: Any
+) -> Callable[[F], F]:
     """
     Like ``@receiver(signal, **kwargs)``, but this receiver runs in the
     background on a plain Django signal; its other receivers stay inline.

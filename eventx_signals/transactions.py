@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.connection import ConnectionDoesNotExist
@@ -28,9 +29,7 @@ def atomic_alias(using: Any) -> str | None:
     return alias if connection.in_atomic_block else None
 
 
-def submit_on_commit(
-    dispatch: Dispatch, alias: str, submit: Callable[[Dispatch], None]
-) -> None:
+def submit_on_commit(dispatch: Dispatch, alias: str, submit: Callable[[Dispatch], None]) -> None:
     """
     Submit ``dispatch`` when the transaction on ``alias`` commits.
 
@@ -58,6 +57,4 @@ class _PendingCommit:
         if dispatch is not None:
             self.dispatch = None
             dispatch.cancel()
-            logger.debug(
-                "Discarded %d receiver runs after a rollback.", len(dispatch)
-            )
+            logger.debug("Discarded %d receiver runs after a rollback.", len(dispatch))

@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 import weakref
+
 from .db_hygiene import close_thread_connections, forget_threads, tidy_connections
 from .dispatch import Dispatch
 from .stats import counters
@@ -102,8 +103,7 @@ class WorkerPool:
             counters.record_dropped(len(dispatch))
             dispatch.cancel()
             logger.error(
-                "Queue of worker pool %s is full (%d dispatches); dropped %d "
-                "receiver runs of %s.",
+                "Queue of worker pool %s is full (%d dispatches); dropped %d receiver runs of %s.",
                 self.name,
                 self.queue_size,
                 len(dispatch),
@@ -151,9 +151,7 @@ class WorkerPool:
             if self._threads or self._closed:
                 return
             threads = [
-                threading.Thread(
-                    target=self._work, name=f"{self.name}-worker-{index}", daemon=True
-                )
+                threading.Thread(target=self._work, name=f"{self.name}-worker-{index}", daemon=True)
                 for index in range(self.workers)
             ]
             for thread in threads:

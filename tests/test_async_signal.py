@@ -51,8 +51,10 @@ def test_receivers_of_one_dispatch_run_in_connection_order(signal):
     names = [f"r{i}" for i in range(10)]
     receivers = []
     for name in names:
+
         def record(sender, _name=name, **kwargs):
             order.append(_name)
+
         receivers.append(record)
         signal.connect(record)
     signal.send(sender=None)
@@ -136,6 +138,7 @@ def test_weakly_connected_receiver_is_collected(signal):
     def make():
         def temporary(sender, **kwargs):
             pass
+
         return temporary
 
     temporary = make()

@@ -62,14 +62,30 @@ def test_valid_setting_passes_checks():
     [
         ("django.db.models.signals.post_save", "eventx_signals.E006", "must be a list"),
         (["no.such.module.signal"], "eventx_signals.E007", "cannot be imported"),
-        (["tests.test_async_signals_setting.not_a_signal"], "eventx_signals.E008", "not a django.dispatch.Signal"),
+        (
+            ["tests.test_async_signals_setting.not_a_signal"],
+            "eventx_signals.E008",
+            "not a django.dispatch.Signal",
+        ),
         (["django.db.models.signals.post_migrate"], "eventx_signals.E009", "must stay synchronous"),
         (["django.db.models.signals.pre_init"], "eventx_signals.E009", "must stay synchronous"),
         (["django.core.signals.request_finished"], "eventx_signals.E009", "must stay synchronous"),
-        (["django.db.backends.signals.connection_created"], "eventx_signals.E009", "must stay synchronous"),
+        (
+            ["django.db.backends.signals.connection_created"],
+            "eventx_signals.E009",
+            "must stay synchronous",
+        ),
         (["django.db.models.signals.pre_save"], "eventx_signals.W001", "@keep_inline"),
-        ({"django.db.models.signals.post_save": ["shop.Nope"]}, "eventx_signals.E010", "'shop.Nope'"),
-        (["tests.test_async_signals_setting.already_async"], "eventx_signals.W002", "already an AsyncSignal"),
+        (
+            {"django.db.models.signals.post_save": ["shop.Nope"]},
+            "eventx_signals.E010",
+            "'shop.Nope'",
+        ),
+        (
+            ["tests.test_async_signals_setting.already_async"],
+            "eventx_signals.W002",
+            "already an AsyncSignal",
+        ),
     ],
 )
 def test_bad_entries_are_reported(value, expected_id, words):

@@ -25,7 +25,11 @@ def test_checks_are_registered():
         ({"EVENTX_BACKEND_OPTIONS": [1]}, "eventx_signals.E002", "must be a dict"),
         ({"EVENTX_BACKEND_OPTIONS": {"workers": 0}}, "eventx_signals.E003", "positive integer"),
         ({"EVENTX_BACKEND_OPTIONS": {"when_full": "never"}}, "eventx_signals.E003", "'block'"),
-        ({"EVENTX_BACKEND_OPTIONS": {"wrkers": 2}}, "eventx_signals.E003", "Unknown option 'wrkers'"),
+        (
+            {"EVENTX_BACKEND_OPTIONS": {"wrkers": 2}},
+            "eventx_signals.E003",
+            "Unknown option 'wrkers'",
+        ),
         ({"EVENTX_ON_COMMIT": "yes"}, "eventx_signals.E004", "True or False"),
         ({"EVENTX_SHUTDOWN_TIMEOUT": -1}, "eventx_signals.E005", ">= 0"),
     ],

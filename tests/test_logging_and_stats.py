@@ -54,7 +54,13 @@ def test_stats_count_runs(signal):
     wait_for_events(5)
     after = stats()
     assert set(after) == {
-        "dispatched", "succeeded", "failed", "retried", "dropped", "pending", "running"
+        "dispatched",
+        "succeeded",
+        "failed",
+        "retried",
+        "dropped",
+        "pending",
+        "running",
     }
     assert after["dispatched"] - before["dispatched"] == 6
     assert after["succeeded"] - before["succeeded"] == 3

@@ -58,6 +58,7 @@ def test_markers_return_the_same_function():
 def test_weakly_connected_marked_receiver_is_still_collected(debug):
     signal = Signal()
     with override_settings(DEBUG=debug):
+
         def make():
             @background_receiver(signal)
             def temporary(sender, **kwargs):
@@ -118,6 +119,7 @@ def test_background_receiver_on_a_plain_signal(recorder):
 def test_background_receiver_leaves_django_exception_semantics_for_the_rest():
     signal = Signal()
     try:
+
         @background_receiver(signal)
         def side_effect(sender, **kwargs):
             return "ok"
@@ -139,6 +141,7 @@ def test_background_receiver_leaves_django_exception_semantics_for_the_rest():
 def test_async_marked_receiver_is_still_detected_as_async():
     signal = Signal()
     try:
+
         @background_receiver(signal)
         async def coroutine_receiver(sender, **kwargs):
             return "coroutine"

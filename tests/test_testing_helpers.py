@@ -2,7 +2,6 @@
 
 import threading
 
-import pytest
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.test import TestCase

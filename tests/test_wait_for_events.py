@@ -1,6 +1,5 @@
 import pytest
 
-from eventx_signals import AsyncSignal
 from eventx_signals.testing import wait_for_events
 
 

@@ -9,7 +9,12 @@ import time
 import django
 from django.conf import settings
 
-output, count, sleep, shutdown_timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+output, count, sleep, shutdown_timeout = (
+    sys.argv[1],
+    int(sys.argv[2]),
+    float(sys.argv[3]),
+    float(sys.argv[4]),
+)
 settings.configure(
     INSTALLED_APPS=["eventx_signals"],
     EVENTX_SHUTDOWN_TIMEOUT=shutdown_timeout,
