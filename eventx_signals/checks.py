@@ -130,8 +130,8 @@ def check_async_signals_setting(
             messages.append(
                 checks.Warning(
                     f"EVENTX_ASYNC_SIGNALS names {path!r}: in the background, its "
-                    "receivers can no longer change the instance before it is saved "
-                    "or veto the operation; keep such receivers inline with @keep_inline.",
+                    "receivers can no longer change the instance before the operation "
+                    "or veto it; keep such receivers inline with @keep_inline.",
                     id="eventx_signals.W001",
                 )
             )

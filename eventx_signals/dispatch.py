@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -73,7 +74,7 @@ class Dispatch:
         counters.started(runs)
         succeeded = failed = 0
         try:
-            succeeded, failed = self.context.run(self._run_receivers, in_worker)
+            succeeded, failed = self._run_receivers(in_worker)
         finally:
             try:
                 if cleanup is not None:
@@ -88,7 +89,7 @@ class Dispatch:
 
     def _run_receivers(self, in_worker: bool) -> tuple[int, int]:
         succeeded = failed = 0
-        signal, sender, kwargs = self.signal, self.sender, self.kwargs
+        signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
         index = 0
         try:
             for index, (receiver, future) in enumerate(zip(self.receivers, self.futures)):
@@ -99,10 +100,11 @@ class Dispatch:
                     if index >= self.async_from:
                         result = run_coroutine(
                             receiver(signal=signal, sender=sender, **kwargs),
+                            context,
                             thread_event_loop() if in_worker else None,
                         )
                     else:
-                        result = receiver(signal=signal, sender=sender, **kwargs)
+                        result = context.run(receiver, signal=signal, sender=sender, **kwargs)
                 except Exception as exc:
                     failed += 1
                     self._log_failure(receiver, exc)
@@ -149,23 +151,33 @@ class Dispatch:
             )
 
 
-def run_coroutine(coroutine: Any, loop: asyncio.AbstractEventLoop | None) -> Any:
+def run_coroutine(
+    coroutine: Any,
+    context: contextvars.Context,
+    loop: asyncio.AbstractEventLoop | None,
+) -> Any:
     """
-    Run a receiver's coroutine to completion from synchronous code.
+    Run a receiver's coroutine to completion from synchronous code, in
+    ``context`` (shared with the other receivers of the dispatch).
 
     Workers pass their own long-lived loop. Inline runs (``loop=None``) use a
     fresh loop, or a helper thread when this thread already runs an event
     loop, which cannot be re-entered.
     """
     if loop is not None:
-        return loop.run_until_complete(coroutine)
+        if sys.version_info >= (3, 11):
+            return loop.run_until_complete(loop.create_task(coroutine, context=context))
+        # Python 3.10 tasks cannot take a context: run in a copy of it.
+        return context.run(loop.run_until_complete, coroutine)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
-    context = contextvars.copy_context()
+        if sys.version_info >= (3, 11):
+            with asyncio.Runner() as runner:
+                return runner.run(coroutine, context=context)
+        return context.run(asyncio.run, coroutine)
     with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(context.run, asyncio.run, coroutine).result()
+        return executor.submit(run_coroutine, coroutine, context, None).result()
 
 
 _worker_loops = threading.local()

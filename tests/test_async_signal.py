@@ -277,3 +277,26 @@ def test_constructor_rejects_bad_arguments():
         AsyncSignal(backend=3)
     with pytest.raises(TypeError, match="on_commit"):
         AsyncSignal(on_commit="yes")
+
+
+def test_async_and_sync_receivers_of_one_dispatch_share_one_context(signal):
+    counter = contextvars.ContextVar("counter", default=0)
+    seen = []
+
+    def sync_step(sender, **kwargs):
+        counter.set(counter.get() + 1)
+        seen.append(counter.get())
+
+    async def async_step(sender, **kwargs):
+        counter.set(counter.get() + 1)
+        seen.append(counter.get())
+
+    async def async_step_again(sender, **kwargs):
+        counter.set(counter.get() + 1)
+        seen.append(counter.get())
+
+    for receiver_ in (sync_step, async_step, async_step_again):
+        signal.connect(receiver_)
+    signal.send(sender=None)
+    wait_for_events(5)
+    assert seen == [1, 2, 3]
