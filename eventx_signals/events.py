@@ -105,7 +105,7 @@ def list_registered_events() -> dict[str, list[str]]:
     for name in names:
         sync_receivers, async_receivers = _events[name]._live_receivers(None)
         for receiver in sync_receivers + async_receivers:
-            path = receiver_label(getattr(receiver, "__wrapped__", receiver))
+            path = receiver_label(getattr(receiver, "eventx_listener", receiver))
             if path not in listeners[name]:
                 listeners[name].append(path)
     return listeners
@@ -140,14 +140,25 @@ def _adapt(func: Callable[..., Any]) -> Callable[..., Any]:
 
     if inspect.iscoroutinefunction(func):
 
-        @functools.wraps(func)
         async def async_listener(signal: Any, sender: Any, **kwargs: Any) -> Any:
             return await func(**pick(signal, sender, kwargs))
 
-        return async_listener
+        return _named_after(async_listener, func)
 
-    @functools.wraps(func)
     def listener(signal: Any, sender: Any, **kwargs: Any) -> Any:
         return func(**pick(signal, sender, kwargs))
 
-    return listener
+    return _named_after(listener, func)
+
+
+def _named_after(adapter: Callable[..., Any], func: Callable[..., Any]) -> Callable[..., Any]:
+    """
+    Give ``adapter`` the listener's name, for logs and ``eventx list``,
+    without ``__wrapped__``: inspect.signature() would follow it to the
+    listener, and Django's connect() (with DEBUG on) would then refuse the
+    adapter for not taking ``**kwargs``.
+    """
+    functools.update_wrapper(adapter, func, updated=())
+    del adapter.__wrapped__  # type: ignore[attr-defined]
+    adapter.eventx_listener = func  # type: ignore[attr-defined]
+    return adapter

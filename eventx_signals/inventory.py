@@ -78,7 +78,7 @@ def _describe(signal: Signal, kind: str, background: Any, note: str = "") -> Sig
             per_receiver.setdefault(id(receiver), (receiver, []))[1].append(model)
     receivers = []
     for receiver, senders in per_receiver.values():
-        target = getattr(receiver, "__wrapped__", receiver)
+        target = getattr(receiver, "eventx_listener", receiver)
         sample_sender = senders[0] if senders else None
         in_background = background(receiver, sample_sender) and not is_inline(receiver)
         receivers.append(

@@ -50,3 +50,14 @@ def test_setting_switches_every_signal_without_restart(signal, recorder):
     signal.connect(recorder)
     signal.send(sender=None)
     assert recorder.threads == [threading.current_thread()]
+
+
+@override_settings(EVENTX_BACKEND_OPTIONS={"workers": 2, "when_full": "drop"})
+def test_switching_to_immediate_keeps_the_thread_options(signal, recorder):
+    from eventx_signals.checks import check_backend_settings
+
+    signal.connect(recorder)
+    with override_settings(EVENTX_BACKEND="immediate"):
+        [(_, future)] = signal.send(sender=None)
+        assert check_backend_settings() == []
+    assert future.result(0) == 1

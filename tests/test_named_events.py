@@ -121,3 +121,18 @@ def test_bad_names_are_rejected():
         event_listener("  ")
     with pytest.raises(TypeError, match="must decorate a callable"):
         event_listener("x")(None)
+
+
+def test_listener_naming_only_its_arguments_connects_with_debug_on():
+    from django.test import override_settings
+
+    with override_settings(DEBUG=True):
+
+        @event_listener("debug_event_t10")
+        def send_welcome_email(user):
+            return user
+
+    [(listener, future)] = trigger_event("debug_event_t10", user="ada")
+    assert future.result(5) == "ada"
+    assert listener.__qualname__.endswith("send_welcome_email")
+    assert not hasattr(listener, "__wrapped__")

@@ -21,8 +21,13 @@ class BaseBackend:
     runs_in_process: ClassVar[bool] = True
     #: Options the backend accepts, with their defaults.
     option_defaults: ClassVar[Mapping[str, Any]] = {}
+    #: The backend takes no options and ignores EVENTX_BACKEND_OPTIONS, so
+    #: that switching to it (in tests, say) keeps the production options.
+    ignores_options: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
+        if self.ignores_options:
+            options = {}
         errors = self.option_errors(options)
         if errors:
             raise EventxConfigurationError(" ".join(errors))
@@ -31,6 +36,8 @@ class BaseBackend:
     @classmethod
     def option_errors(cls, options: Mapping[str, Any]) -> list[str]:
         """Return one sentence per unknown or invalid option."""
+        if cls.ignores_options:
+            return []
         errors = []
         for name, value in options.items():
             if name not in cls.option_defaults:

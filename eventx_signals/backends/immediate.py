@@ -15,8 +15,11 @@ class ImmediateBackend(BaseBackend):
 
     Futures, logging and counters behave as with the background backends;
     the caller's database connections are left alone, so a dispatch inside
-    an open transaction sees (and stays inside) that transaction.
+    an open transaction sees (and stays inside) that transaction. It takes
+    no options and ignores EVENTX_BACKEND_OPTIONS.
     """
+
+    ignores_options = True
 
     def submit(self, dispatch: Dispatch) -> None:
         counters.accepted(len(dispatch))
