@@ -46,21 +46,20 @@ conf = EventxSettings()
 
 # Values needed on every send, looked up once: a missing Django setting costs
 # an exception on each access. Emptied whenever an EVENTX_ setting changes.
-_hot_cache: dict[str, Any] = {}
+hot_settings: dict[str, Any] = {}
 
 
 def cached(name: str) -> Any:
     """Return ``conf.<name>``, remembered until an EVENTX_ setting changes."""
-    try:
-        return _hot_cache[name]
-    except KeyError:
-        value = _hot_cache[name] = getattr(conf, name)
-        return value
+    value = hot_settings.get(name, hot_settings)
+    if value is hot_settings:
+        value = hot_settings[name] = getattr(conf, name)
+    return value
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("EVENTX_"):
-        _hot_cache.clear()
+        hot_settings.clear()
         from .backends import reset_backends
 
         reset_backends()

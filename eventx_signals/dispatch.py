@@ -55,7 +55,11 @@ class Dispatch:
         self.kwargs = kwargs
         self.receivers = receivers
         self.async_from = async_from
-        self.futures = [ReceiverFuture() for _ in receivers]
+        self.futures = (
+            [ReceiverFuture()]
+            if len(receivers) == 1
+            else [ReceiverFuture() for _ in receivers]
+        )
         self.context = contextvars.copy_context()
         self.robust = robust
 

@@ -5,49 +5,84 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import Future
-from concurrent.futures._base import PENDING
+from concurrent.futures._base import FINISHED, PENDING, RUNNING
 from typing import Any
 
-# Guards the one-time creation of a future's condition; replaced in a forked
-# child because another thread may have held it at the moment of the fork.
-_CONDITION_CREATION_LOCK = threading.Lock()
+# Guards the creation of a future's condition, and the state changes made
+# while a future has none; replaced in a forked child because another thread
+# may have held it at the moment of the fork.
+_lock = threading.Lock()
 
 
 class ReceiverFuture(Future[Any]):
     """
-    A ``concurrent.futures.Future`` that creates its condition on first use.
+    A ``concurrent.futures.Future`` that creates its condition only when
+    somebody needs it.
 
     ``Future.__init__`` builds a ``threading.Condition``, which costs more than
-    the rest of a dispatch on the caller's thread. The condition is needed only
-    once somebody waits on the future or a worker completes it, so it is built
-    then, usually in the worker thread, off the request path. Everything else
-    is the standard library's ``Future``.
+    the rest of a dispatch on the caller's thread, and completing a future
+    acquires it twice more in the worker. Most futures of a dispatch are never
+    waited on: until somebody waits, adds a callback or cancels (each of which
+    creates the condition, under ``_lock``), nobody can be blocked on the
+    future, so the worker moves it to RUNNING and FINISHED under ``_lock``
+    alone. Once the condition exists, the standard library's code runs
+    unchanged.
     """
 
-    def __init__(self) -> None:
-        # Deliberately not calling Future.__init__: it would create the
-        # condition eagerly. These are the attributes it sets besides it.
-        self._state = PENDING
-        self._result = None
-        self._exception = None
-        self._waiters: list[Any] = []
-        self._done_callbacks: list[Any] = []
+    # Future.__init__ sets these on the instance; until a state changes, the
+    # class attributes stand in for them.
+    _state = PENDING
+    _result = None
+    _exception = None
+
+    # Deliberately not Future.__init__, which would create the condition and
+    # the waiter and callback lists eagerly. Those lists are only used under
+    # the condition, so they are created with it.
+    __init__ = object.__init__
 
     @property  # type: ignore[override]
     def _condition(self) -> threading.Condition:
         condition = self.__dict__.get("_lazy_condition")
         if condition is None:
-            with _CONDITION_CREATION_LOCK:
+            with _lock:
                 condition = self.__dict__.get("_lazy_condition")
                 if condition is None:
+                    self._waiters: list[Any] = []
+                    self._done_callbacks: list[Any] = []
                     condition = threading.Condition()
                     self.__dict__["_lazy_condition"] = condition
         return condition
 
+    def set_running_or_notify_cancel(self) -> bool:
+        with _lock:
+            if "_lazy_condition" not in self.__dict__ and self._state == PENDING:
+                self._state = RUNNING
+                return True
+        return super().set_running_or_notify_cancel()
+
+    def set_result(self, result: Any) -> None:
+        with _lock:
+            if "_lazy_condition" not in self.__dict__ and self._state in _NOT_DONE:
+                self._result = result
+                self._state = FINISHED
+                return
+        super().set_result(result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        with _lock:
+            if "_lazy_condition" not in self.__dict__ and self._state in _NOT_DONE:
+                self._exception = exception
+                self._state = FINISHED
+                return
+        super().set_exception(exception)
+
+
+_NOT_DONE = frozenset({PENDING, RUNNING})
+
 
 def _reset_after_fork() -> None:
-    global _CONDITION_CREATION_LOCK
-    _CONDITION_CREATION_LOCK = threading.Lock()
+    global _lock
+    _lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

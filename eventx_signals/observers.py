@@ -12,6 +12,11 @@ from .labels import signal_label
 eager_depth = 0
 # Whether any capture_events() block is active.
 capturing = False
+# Whether any receiver was ever marked keep_inline.
+inline_marks = False
+# Whether a send must take the general path (any of the above); one flag so
+# that the common path pays a single lookup.
+special = False
 
 _lock = threading.Lock()
 _captures: list[list[CapturedEvent]] = []
@@ -27,16 +32,30 @@ class CapturedEvent:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+def _update_special() -> None:
+    global special
+    special = bool(eager_depth or capturing or inline_marks)
+
+
 def enter_eager() -> None:
     global eager_depth
     with _lock:
         eager_depth += 1
+        _update_special()
 
 
 def exit_eager() -> None:
     global eager_depth
     with _lock:
         eager_depth -= 1
+        _update_special()
+
+
+def note_inline_mark() -> None:
+    global inline_marks
+    with _lock:
+        inline_marks = True
+        _update_special()
 
 
 def start_capture() -> list[CapturedEvent]:
@@ -45,6 +64,7 @@ def start_capture() -> list[CapturedEvent]:
     with _lock:
         _captures.append(events)
         capturing = True
+        _update_special()
     return events
 
 
@@ -53,6 +73,7 @@ def stop_capture(events: list[CapturedEvent]) -> None:
     with _lock:
         _captures.remove(events)
         capturing = bool(_captures)
+        _update_special()
 
 
 def record(signal: Any, sender: Any, kwargs: dict[str, Any]) -> None:

@@ -12,16 +12,14 @@ from typing import Any, TypeVar
 
 from django.dispatch import Signal
 
+from . import observers
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Attribute set on a receiver that must run inline even on an async signal.
 INLINE_MARK = "eventx_inline"
 #: Attribute set on a receiver that runs in the background on a plain signal.
 BACKGROUND_MARK = "eventx_background"
-
-# Whether any receiver was ever marked inline: until then, sends skip the
-# per-receiver attribute lookups.
-_any_inline = False
 
 
 def keep_inline(func: F) -> F:
@@ -31,10 +29,10 @@ def keep_inline(func: F) -> F:
     before the response). Its future is already complete when ``send()``
     returns; its exception is logged and stored, never raised.
     """
-    global _any_inline
     _check_callable(func, "keep_inline")
     setattr(getattr(func, "__func__", func), INLINE_MARK, True)
-    _any_inline = True
+    # Until a receiver is marked, sends skip the per-receiver lookups.
+    observers.note_inline_mark()
     return func
 
 
@@ -83,10 +81,6 @@ def split_inline(
     Split live receivers into (background, its async_from, inline, its
     async_from), keeping Django's order (sync first) within each part.
     """
-    if only is None and not _any_inline:
-        if async_receivers:
-            return sync_receivers + async_receivers, len(sync_receivers), [], 0
-        return sync_receivers, len(sync_receivers), [], 0
     wanted = only or (lambda receiver: True)
 
     def background(receiver: Any) -> bool:

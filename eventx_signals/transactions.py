@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import logging
+import threading
+from asyncio import _get_running_loop
 from collections.abc import Callable
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.connection import ConnectionDoesNotExist
 
 from .dispatch import Dispatch
 
 logger = logging.getLogger("eventx_signals")
+
+
+# This thread's connection wrapper per alias. Django keeps one wrapper per
+# thread in an asgiref Local whose lookup costs about as much as the rest of
+# a send; outside an event loop that Local is a plain threading.local, so a
+# threading.local of our own caches the very same objects.
+_thread_connections = threading.local()
+# Bumped when DATABASES changes, which invalidates every thread's cache.
+_generation = 0
 
 
 def atomic_alias(using: Any) -> str | None:
@@ -21,12 +33,34 @@ def atomic_alias(using: Any) -> str | None:
     names (model signals pass ``using=``); the default alias otherwise.
     """
     alias = using if isinstance(using, str) else DEFAULT_DB_ALIAS
+    if _get_running_loop() is not None:
+        # Async code: Django's Local is per task there, so no caching.
+        connection = _lookup(alias)
+        return alias if connection.in_atomic_block else None
+    cache = _thread_connections.__dict__
+    if cache.get("generation") != _generation:
+        cache.clear()
+        cache["generation"] = _generation
+    connection = cache.get(alias)
+    if connection is None:
+        connection = cache[alias] = _lookup(alias)
+    return connection.alias if connection.in_atomic_block else None
+
+
+def _lookup(alias: str) -> Any:
     try:
-        connection = connections[alias]
+        return connections[alias]
     except ConnectionDoesNotExist:
-        alias = DEFAULT_DB_ALIAS
-        connection = connections[alias]
-    return alias if connection.in_atomic_block else None
+        return connections[DEFAULT_DB_ALIAS]
+
+
+def _forget_connections(*, setting: str, **kwargs: Any) -> None:
+    global _generation
+    if setting == "DATABASES":
+        _generation += 1
+
+
+setting_changed.connect(_forget_connections, dispatch_uid="eventx_signals.transactions")
 
 
 def submit_on_commit(dispatch: Dispatch, alias: str, submit: Callable[[Dispatch], None]) -> None:

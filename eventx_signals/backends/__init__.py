@@ -11,10 +11,17 @@ from ..conf import BACKEND_ALIASES, conf
 from ..exceptions import EventxConfigurationError
 from .base import BaseBackend
 
-__all__ = ["BaseBackend", "get_backend", "load_backend_class", "reset_backends"]
+__all__ = [
+    "BaseBackend",
+    "backend_instances",
+    "get_backend",
+    "load_backend_class",
+    "reset_backends",
+]
 
-# Backend instances by name; emptied when an EVENTX_ setting changes.
-_backends: dict[str | None, BaseBackend] = {}
+# Backend instances by name; emptied (never replaced) when an EVENTX_
+# setting changes, so that the send path may read it directly.
+backend_instances: dict[str | None, BaseBackend] = {}
 _lock = threading.Lock()
 
 
@@ -48,11 +55,11 @@ def get_backend(name: str | None = None) -> BaseBackend:
     another backend named per signal gets its default options.
     """
     try:
-        return _backends[name]
+        return backend_instances[name]
     except KeyError:
         pass
     with _lock:
-        backend = _backends.get(name)
+        backend = backend_instances.get(name)
         if backend is None:
             default = conf.BACKEND
             wanted = default if name is None else name
@@ -61,14 +68,14 @@ def get_backend(name: str | None = None) -> BaseBackend:
                 raise EventxConfigurationError(
                     f"EVENTX_BACKEND_OPTIONS must be a dict, not {type(options).__name__}."
                 )
-            backend = _backends[name] = load_backend_class(wanted)(**options)
+            backend = backend_instances[name] = load_backend_class(wanted)(**options)
         return backend
 
 
 def reset_backends() -> None:
     """Forget backend instances; queued work of the old ones still runs."""
     with _lock:
-        old = list(_backends.values())
-        _backends.clear()
+        old = list(backend_instances.values())
+        backend_instances.clear()
     for backend in old:
         backend.close()

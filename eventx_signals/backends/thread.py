@@ -33,6 +33,8 @@ class ThreadBackend(BaseBackend):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pool = WorkerPool(**self.options)
+        # Straight to the pool: one call less on every send.
+        self.submit = self.pool.submit  # type: ignore[method-assign]
 
     @classmethod
     def validate_option(cls, name: str, value: Any) -> str | None:
