@@ -31,17 +31,17 @@ class ReceiverFuture(Future[Any]):
 
     # Future.__init__ sets these on the instance; until a state changes, the
     # class attributes stand in for them.
-    _state = PENDING
-    _result = None
-    _exception = None
+    _state: str = PENDING
+    _result: Any = None
+    _exception: BaseException | None = None
 
     # Deliberately not Future.__init__, which would create the condition and
     # the waiter and callback lists eagerly. Those lists are only used under
     # the condition, so they are created with it.
     __init__ = object.__init__
 
-    @property  # type: ignore[override]
-    def _condition(self) -> threading.Condition:
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
         condition = self.__dict__.get("_lazy_condition")
         if condition is None:
             with _lock:

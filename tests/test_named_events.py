@@ -136,3 +136,32 @@ def test_listener_naming_only_its_arguments_connects_with_debug_on():
     assert future.result(5) == "ada"
     assert listener.__qualname__.endswith("send_welcome_email")
     assert not hasattr(listener, "__wrapped__")
+
+
+def test_autodiscovery_can_be_turned_off():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def registered(autodiscover):
+        source = (
+            "import django\n"
+            "from django.conf import settings\n"
+            "settings.configure(INSTALLED_APPS=['eventx_signals', 'tests.testapp'],\n"
+            f"                   EVENTX_AUTODISCOVER={autodiscover})\n"
+            "django.setup()\n"
+            "from eventx_signals import list_registered_events\n"
+            "print(sorted(list_registered_events()))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", source],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert registered(True) == "['order_placed']"
+    assert registered(False) == "[]"
