@@ -147,12 +147,17 @@ class Dispatch:
             exc_info=exc,
         )
         if self.robust:
-            django_dispatch_logger.error(
-                "Error calling %s in Signal.send_robust() (%s)",
-                getattr(receiver, "__qualname__", receiver),
-                exc,
-                exc_info=exc,
-            )
+            log_robust_failure(receiver, exc)
+
+
+def log_robust_failure(receiver: Any, exc: Exception) -> None:
+    """Report a robust dispatch's failure the way Django's send_robust() does."""
+    django_dispatch_logger.error(
+        "Error calling %s in Signal.send_robust() (%s)",
+        getattr(receiver, "__qualname__", receiver),
+        exc,
+        exc_info=exc,
+    )
 
 
 def run_coroutine(
@@ -218,12 +223,7 @@ def call_like_django(
         except Exception as err:
             if not robust:
                 raise
-            django_dispatch_logger.error(
-                "Error calling %s in Signal.send_robust() (%s)",
-                getattr(receiver, "__qualname__", receiver),
-                err,
-                exc_info=err,
-            )
+            log_robust_failure(receiver, err)
             response = err
         responses.append((receiver, response))
     return responses
