@@ -169,6 +169,7 @@ class WorkerPool:
         _exit_normally_on_sigterm()
 
     def _work(self) -> None:
+        _leave_signals_to_the_main_thread()
         ident = threading.get_ident()
         _worker_idents.add(ident)
         get = self._queue.get
@@ -262,6 +263,27 @@ def _register_exit_drain() -> None:
     if not _exit_drain_registered:
         _exit_drain_registered = True
         atexit.register(_drain_at_exit)
+
+
+# Signals a server or the user sends to the process, for its main thread.
+_PROCESS_SIGNALS = [
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
+    if hasattr(signal, name)
+]
+
+
+def _leave_signals_to_the_main_thread() -> None:
+    """
+    Block process signals in this worker thread. The kernel hands a signal
+    sent to the process to any thread that does not block it; Python runs
+    handlers in the main thread only, and a main thread blocked in a wait
+    (a server's accept loop, Event.wait()) is woken only if the signal is
+    delivered to it. A worker taking the signal would delay the handler,
+    SIGTERM's shutdown included, until that wait ends.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _PROCESS_SIGNALS)
 
 
 def _raise_system_exit(signum: int, frame: object) -> None:

@@ -101,3 +101,15 @@ def test_forked_child_gets_a_fresh_pool(gate):
     assert child_lines == ["sent-in-child"]
     assert parent_lines == ["queued-in-parent"]
     assert threading.current_thread() is threading.main_thread()
+
+
+@pytest.mark.skipif(not hasattr(os_signal, "pthread_sigmask"), reason="needs pthread_sigmask")
+def test_workers_leave_process_signals_to_the_main_thread(signal):
+    def blocked_signals(sender, **kwargs):
+        return os_signal.pthread_sigmask(os_signal.SIG_BLOCK, [])
+
+    signal.connect(blocked_signals)
+    [(_, future)] = signal.send(sender=None)
+    worker_mask = future.result(5)
+    assert {os_signal.SIGTERM, os_signal.SIGINT, os_signal.SIGHUP} <= worker_mask
+    assert os_signal.SIGTERM not in os_signal.pthread_sigmask(os_signal.SIG_BLOCK, [])
