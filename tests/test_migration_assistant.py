@@ -1,4 +1,4 @@
-"""The migration assistant behind ``manage.py eventx migrate`` (eventx_signals.migration_assistant).
+"""The migration assistant behind ``manage.py eventx migrate`` (eventx_signals.migration).
 
 Most tests run it on a copy of tests/migration_fixtures, a small project with a shop and an
 accounts app; the fixtures themselves are never modified.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eventx_signals.migration_assistant import run
+from eventx_signals.migration import run
 
 FIXTURES = Path(__file__).parent / "migration_fixtures"
 SEND_WARNING = "it now holds (receiver, Future) pairs; call future.result() to get the value"
@@ -432,11 +432,11 @@ def test_signals_that_must_stay_synchronous_are_reported_not_proposed(project):
     _, output = migrate()
     assert (
         "accounts/receivers.py:31:2: note: flush_audit_log receives request_finished, left synchronous: "
-        "its receivers clean up the request's connections\n" in output
+        "its receivers close the request thread's connections and caches\n" in output
     )
     assert (
         "shop/models.py:30:1: note: remember_status receives post_init, left synchronous: "
-        "it fires inside Model.__init__; callers rely on its effects on the instance\n" in output
+        "its receivers set up the instance being built\n" in output
     )
     assert 'request_finished"' not in output and 'post_init"' not in output
 

@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {receiver.mode:<10}  {receiver.path}  <- {senders}")
 
     def handle_migrate(self, paths: list[str], apply: bool) -> None:
-        from eventx_signals.migration_assistant import run
+        from eventx_signals.migration import run
 
         try:
             status = run(paths, apply=apply, stdout=self.stdout)
