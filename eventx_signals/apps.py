@@ -13,5 +13,18 @@ class EventxSignalsConfig(AppConfig):
         from .conf import conf
 
         apply_async_signals(conf.ASYNC_SIGNALS)
+        _import_backend(conf.BACKEND)
         if conf.AUTODISCOVER is True:
             autodiscover_modules("listeners")
+
+
+def _import_backend(name: object) -> None:
+    """Import the configured backend now rather than in the first send,
+    which should not pay for it; a bad name is left to the system checks."""
+    from .backends import load_backend_class
+    from .exceptions import EventxConfigurationError
+
+    try:
+        load_backend_class(name)
+    except EventxConfigurationError:
+        pass

@@ -156,20 +156,32 @@ class WorkerPool:
     # -- workers ------------------------------------------------------------
 
     def _start(self) -> None:
+        """Start the first worker; it starts the others (see _work)."""
         with self._start_lock:
             if self._threads or self._closed:
                 return
-            threads = [
-                threading.Thread(target=self._work, name=f"{self.name}-worker-{index}", daemon=True)
-                for index in range(self.workers)
-            ]
-            for thread in threads:
-                thread.start()
-            self._threads = threads
+            self._threads = [self._new_worker(0)]
         _exit_normally_on_sigterm()
 
-    def _work(self) -> None:
+    def _start_other_workers(self) -> None:
+        # Run by the first worker: starting a thread costs its starter a
+        # fraction of a millisecond, which the first send should not pay
+        # once per worker.
+        with self._start_lock:
+            if not self._closed:
+                self._threads += [self._new_worker(index) for index in range(1, self.workers)]
+
+    def _new_worker(self, index: int) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._work, args=(index,), name=f"{self.name}-worker-{index}", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _work(self, index: int) -> None:
         _leave_signals_to_the_main_thread()
+        if index == 0:
+            self._start_other_workers()
         ident = threading.get_ident()
         _worker_idents.add(ident)
         get = self._queue.get

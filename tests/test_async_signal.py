@@ -304,3 +304,4 @@ def test_async_and_sync_receivers_of_one_dispatch_share_one_context(signal):
     signal.send(sender=None)
     wait_for_events(5)
     assert seen == [1, 2, 3]
+
