@@ -60,6 +60,9 @@ def cached(name: str) -> Any:
 def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("EVENTX_"):
         hot_settings.clear()
+    if setting in ("EVENTX_BACKEND", "EVENTX_BACKEND_OPTIONS"):
+        # Only these change what a backend instance is; the old thread pool
+        # finishes its queue and stops.
         from .backends import reset_backends
 
         reset_backends()

@@ -19,8 +19,8 @@ __all__ = [
     "reset_backends",
 ]
 
-# Backend instances by name; emptied (never replaced) when an EVENTX_
-# setting changes, so that the send path may read it directly.
+# Backend instances by name; emptied (never replaced) when EVENTX_BACKEND or
+# EVENTX_BACKEND_OPTIONS changes, so that the send path may read it directly.
 backend_instances: dict[str | None, BaseBackend] = {}
 _lock = threading.Lock()
 
