@@ -6,7 +6,13 @@ Importing this package touches no settings, models or threads.
 
 from django.dispatch import receiver
 
-from .events import event_listener, get_event, list_registered_events, trigger_event
+from .events import (
+    atrigger_event,
+    event_listener,
+    get_event,
+    list_registered_events,
+    trigger_event,
+)
 from .patching import patch_signal, patched_signal, unpatch_signal
 from .receivers import background_receiver, keep_inline
 from .signals import AsyncSignal
@@ -16,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncSignal",
+    "atrigger_event",
     "background_receiver",
     "event_listener",
     "get_event",

@@ -165,3 +165,17 @@ def test_autodiscovery_can_be_turned_off():
 
     assert registered(True) == "['order_placed']"
     assert registered(False) == "[]"
+
+
+def test_atrigger_event_returns_without_waiting_for_listeners():
+    from eventx_signals import atrigger_event
+
+    @event_listener("async_trigger_t11")
+    def handler(value):
+        return value + 1
+
+    async def main():
+        [(_, future)] = await atrigger_event("async_trigger_t11", value=1)
+        return await asyncio.wrap_future(future)
+
+    assert asyncio.run(main()) == 2
