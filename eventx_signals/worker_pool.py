@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import queue
@@ -10,6 +11,7 @@ import signal
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 
 from .db_hygiene import close_thread_connections, forget_threads, tidy_connections
 from .dispatch import Dispatch
@@ -170,18 +172,33 @@ class WorkerPool:
         # fraction of a millisecond, which the first send should not pay
         # once per worker.
         with self._start_lock:
-            if not self._closed:
-                self._threads += [self._new_worker(index) for index in range(1, self.workers)]
+            for index in range(1, self.workers):
+                if self._closed:
+                    return
+                try:
+                    thread = self._new_worker(index)
+                except RuntimeError as exc:
+                    # Python 3.12+ refuses new threads once the interpreter
+                    # is shutting down: go on with the workers there are.
+                    logger.warning(
+                        "Worker pool %s runs with %d of %d workers: %s",
+                        self.name,
+                        index,
+                        self.workers,
+                        exc,
+                    )
+                    return
+                self._threads = [*self._threads, thread]
 
     def _new_worker(self, index: int) -> threading.Thread:
         thread = threading.Thread(
             target=self._work, args=(index,), name=f"{self.name}-worker-{index}", daemon=True
         )
-        thread.start()
+        with _process_signals_blocked():
+            thread.start()  # the thread starts with them blocked, for good
         return thread
 
     def _work(self, index: int) -> None:
-        _leave_signals_to_the_main_thread()
         if index == 0:
             self._start_other_workers()
         ident = threading.get_ident()
@@ -229,7 +246,13 @@ class WorkerPool:
             return 0
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        return sum(1 for item in _drain(self._queue) if item is not _STOP)
+        left = [item for item in _drain(self._queue) if item is not _STOP]
+        if left and not any(thread.is_alive() for thread in threads):
+            # No worker is left to take them (none could be started, say):
+            # run them here rather than lose them, while time remains.
+            while left and time.monotonic() < deadline:
+                left.pop(0).run()  # type: ignore[attr-defined]
+        return len(left)
 
 
 def _drain(items: queue.SimpleQueue[object]) -> list[object]:
@@ -287,17 +310,26 @@ _PROCESS_SIGNALS = [
 ]
 
 
-def _leave_signals_to_the_main_thread() -> None:
+@contextlib.contextmanager
+def _process_signals_blocked() -> Iterator[None]:
     """
-    Block process signals in this worker thread. The kernel hands a signal
-    sent to the process to any thread that does not block it; Python runs
-    handlers in the main thread only, and a main thread blocked in a wait
-    (a server's accept loop, Event.wait()) is woken only if the signal is
-    delivered to it. A worker taking the signal would delay the handler,
-    SIGTERM's shutdown included, until that wait ends.
+    Block process signals in this thread for the duration, so that a thread
+    started meanwhile has them blocked from its first instruction on.
+
+    Worker threads must never take them: the kernel hands a signal sent to
+    the process to any thread that does not block it, Python runs handlers
+    in the main thread only, and a main thread blocked in a wait (a server's
+    accept loop, Event.wait()) is woken only if the signal is delivered to
+    it. A worker taking SIGTERM would delay its handler until the wait ends.
     """
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, _PROCESS_SIGNALS)
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PROCESS_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _raise_system_exit(signum: int, frame: object) -> None:

@@ -113,3 +113,22 @@ def test_workers_leave_process_signals_to_the_main_thread(signal):
     worker_mask = future.result(5)
     assert {os_signal.SIGTERM, os_signal.SIGINT, os_signal.SIGHUP} <= worker_mask
     assert os_signal.SIGTERM not in os_signal.pthread_sigmask(os_signal.SIG_BLOCK, [])
+
+
+def test_close_runs_what_no_worker_is_left_to_run(recorder):
+    # As at interpreter shutdown on Python 3.12+, where no thread can be
+    # started: the queue holds work and the pool has no worker.
+    import time
+
+    from eventx_signals.dispatch import Dispatch
+    from eventx_signals.stats import counters
+    from eventx_signals.worker_pool import WorkerPool
+
+    pool = WorkerPool(workers=2, queue_size=10, when_full="block", block_timeout=1)
+    dispatches = [Dispatch(None, "s", {}, [recorder], 1, False) for _ in range(3)]
+    for dispatch in dispatches:
+        counters.accepted(1)
+        pool._queue.put(dispatch)
+    assert pool.close(time.monotonic() + 10) == 0
+    assert len(recorder.calls) == 3
+    assert [d.futures[0].result(0) for d in dispatches] == [1, 2, 3]
