@@ -57,7 +57,7 @@ def collect() -> list[SignalInfo]:
         if patch.all_receivers and senders is not None:
             note = "background for senders " + ", ".join(sorted(sender_label(s) for s in senders))
         infos.append(_describe(signal, "patched signal", background, note))
-    for name, signal in sorted(_events.items()):
+    for signal in _events.values():
         infos.append(_describe(signal, "event", lambda receiver, sender: True))
     return sorted(infos, key=lambda info: (info.kind, info.name))
 
