@@ -81,7 +81,7 @@ def event_listener(name: str, *, sender: Any = None) -> Callable[[F], F]:
 
 def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Dispatch the event ``name`` exactly like ``AsyncSignal.send``."""
-    signal = get_event(name)
+    signal = get_event(_check_name(name, "trigger_event"))
     responses = signal.send(sender, **kwargs)
     if not responses and observers.capturing:
         observers.record(signal, sender, kwargs)
@@ -90,7 +90,7 @@ def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
 
 async def atrigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Async twin of ``trigger_event``."""
-    signal = get_event(name)
+    signal = get_event(_check_name(name, "atrigger_event"))
     responses = await signal.asend(sender, **kwargs)
     if not responses and observers.capturing:
         observers.record(signal, sender, kwargs)

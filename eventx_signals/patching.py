@@ -95,6 +95,8 @@ def patch_signal(
         )
     if senders is not None and isinstance(senders, (str, type)):
         senders = [senders]
+    if senders is not None:
+        senders = list(_check_senders(senders))
     with _lock:
         patch = _patches.get(signal)
         if patch is None:
@@ -188,6 +190,23 @@ def _sender_and_kwargs(args: tuple, kwargs: dict) -> tuple[Any, dict[str, Any]]:
         return args[0], kwargs
     named = dict(kwargs)
     return named.pop("sender"), named
+
+
+def _check_senders(senders: Any) -> Iterable[Any]:
+    try:
+        specs = list(senders)
+    except TypeError:
+        raise TypeError(
+            "patch_signal() senders must be a list of model classes or "
+            f"'app_label.Model' labels, not {type(senders).__name__}."
+        ) from None
+    for spec in specs:
+        if not isinstance(spec, (str, type)):
+            raise TypeError(
+                "patch_signal() senders must hold model classes or 'app_label.Model' "
+                f"labels, not {spec!r}."
+            )
+    return specs
 
 
 def _resolve_sender(spec: Any) -> Any:

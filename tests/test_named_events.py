@@ -115,7 +115,7 @@ def test_trigger_without_listeners_returns_nothing():
 
 
 def test_bad_names_are_rejected():
-    with pytest.raises(TypeError, match="name must be a str"):
+    with pytest.raises(TypeError, match=r"trigger_event\(\) name must be a str"):
         trigger_event(42)
     with pytest.raises(ValueError, match="must not be empty"):
         event_listener("  ")

@@ -94,6 +94,10 @@ def test_async_signal_cannot_be_patched():
         patch_signal(AsyncSignal())
     with pytest.raises(TypeError, match="must be a Signal"):
         patch_signal("django.db.models.signals.post_save")
+    with pytest.raises(TypeError, match="senders must be a list"):
+        patch_signal(Signal(), senders=42)
+    with pytest.raises(TypeError, match="senders must hold"):
+        patch_signal(Signal(), senders=[3])
 
 
 def test_patched_asend(plain):
