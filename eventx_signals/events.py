@@ -35,11 +35,15 @@ def _check_name(name: Any, function: str) -> str:
 
 def get_event(name: str) -> AsyncSignal:
     """Return the AsyncSignal behind the event ``name``, creating it."""
-    _check_name(name, "get_event")
-    try:
-        return _events[name]
-    except KeyError:
-        pass
+    return _event(name, "get_event")
+
+
+def _event(name: Any, function: str) -> AsyncSignal:
+    # Names already known skip the checks: this is every trigger's path.
+    signal = _events.get(name) if isinstance(name, str) else None
+    if signal is not None:
+        return signal
+    _check_name(name, function)
     with _lock:
         signal = _events.get(name)
         if signal is None:
@@ -81,7 +85,7 @@ def event_listener(name: str, *, sender: Any = None) -> Callable[[F], F]:
 
 def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Dispatch the event ``name`` exactly like ``AsyncSignal.send``."""
-    signal = get_event(_check_name(name, "trigger_event"))
+    signal = _event(name, "trigger_event")
     responses = signal.send(sender, **kwargs)
     if not responses and observers.capturing:
         observers.record(signal, sender, kwargs)
@@ -90,7 +94,7 @@ def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
 
 async def atrigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Async twin of ``trigger_event``."""
-    signal = get_event(_check_name(name, "atrigger_event"))
+    signal = _event(name, "atrigger_event")
     responses = await signal.asend(sender, **kwargs)
     if not responses and observers.capturing:
         observers.record(signal, sender, kwargs)

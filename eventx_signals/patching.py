@@ -93,10 +93,7 @@ def patch_signal(
         raise TypeError(
             "patch_signal() signal is already an AsyncSignal; there is nothing to patch."
         )
-    if senders is not None and isinstance(senders, (str, type)):
-        senders = [senders]
-    if senders is not None:
-        senders = list(_check_senders(senders))
+    specs = None if senders is None else _sender_specs(senders)
     with _lock:
         patch = _patches.get(signal)
         if patch is None:
@@ -106,7 +103,7 @@ def patch_signal(
             patch.has_marked = True
         else:
             patch.all_receivers = True
-            patch.sender_specs = None if senders is None else list(senders)
+            patch.sender_specs = specs
             patch._senders = None
 
 
@@ -192,7 +189,10 @@ def _sender_and_kwargs(args: tuple, kwargs: dict) -> tuple[Any, dict[str, Any]]:
     return named.pop("sender"), named
 
 
-def _check_senders(senders: Any) -> Iterable[Any]:
+def _sender_specs(senders: Any) -> list[Any]:
+    """Return ``senders`` as a list of model classes and labels, or raise."""
+    if isinstance(senders, (str, type)):
+        return [senders]
     try:
         specs = list(senders)
     except TypeError:
