@@ -11,14 +11,20 @@ from itertools import repeat
 
 from django.dispatch import Signal
 from django.test.utils import override_settings
+from harness import (
+    MB,
+    drain_executor,
+    interleave,
+    median,
+    paired_ratio,
+    rss_bytes,
+    spread,
+    table,
+)
 
 from eventx_signals import AsyncSignal, stats
-from eventx_signals.backends import get_backend
+from eventx_signals.backends import backends
 from eventx_signals.testing import wait_for_events
-
-from harness import (
-    MB, drain_executor, interleave, median, paired_ratio, rss_bytes, spread, table,
-)
 
 
 def noop_receiver(sender, **kwargs):
@@ -79,17 +85,21 @@ def bench_request_path(quick: bool) -> tuple[str, dict[str, float]]:
         "executor": "ThreadPoolExecutor(4).submit",
     }
     rows = [
-        (labels[name], f"{median(values):,.0f}", spread(values),
-         f"{paired_ratio(values, samples['django']):.2f}x")
+        (
+            labels[name],
+            f"{median(values):,.0f}",
+            spread(values),
+            f"{paired_ratio(values, samples['django']):.2f}x",
+        )
         for name, values in samples.items()
     ]
     text = table(
         f"1. Request-path cost of one send, one no-op receiver "
         f"(caller's CPU time, {rounds} rounds x {n:,} calls)",
-        ["contender", "ns/call (median)", "spread", "vs Django"], rows,
+        ["contender", "ns/call (median)", "spread", "vs Django"],
+        rows,
     )
-    text += (f"\n   AsyncSignal.send / ThreadPoolExecutor.submit: "
-             f"{ratios['eventx/executor']:.2f}x")
+    text += f"\n   AsyncSignal.send / ThreadPoolExecutor.submit: {ratios['eventx/executor']:.2f}x"
     return text, ratios
 
 
@@ -114,8 +124,11 @@ def bench_fast_path(quick: bool) -> tuple[str, float]:
         return (time.thread_time_ns() - start) / n
 
     samples = interleave(
-        {"django": lambda: timed(plain.send), "eventx": lambda: timed(deferred.send),
-         "loop": empty_loop},
+        {
+            "django": lambda: timed(plain.send),
+            "eventx": lambda: timed(deferred.send),
+            "loop": empty_loop,
+        },
         rounds,
     )
     # The loop's own cost, measured in the same rounds, is taken off both.
@@ -125,15 +138,26 @@ def bench_fast_path(quick: bool) -> tuple[str, float]:
     }
     ratio = paired_ratio(net["eventx"], net["django"])
     rows = [
-        ("Signal().send(None) (Django)", f"{median(samples['django']):.1f}",
-         f"{median(net['django']):.1f}", spread(net["django"]), "1.00x"),
-        ("AsyncSignal().send(None)", f"{median(samples['eventx']):.1f}",
-         f"{median(net['eventx']):.1f}", spread(net["eventx"]), f"{ratio:.2f}x"),
+        (
+            "Signal().send(None) (Django)",
+            f"{median(samples['django']):.1f}",
+            f"{median(net['django']):.1f}",
+            spread(net["django"]),
+            "1.00x",
+        ),
+        (
+            "AsyncSignal().send(None)",
+            f"{median(samples['eventx']):.1f}",
+            f"{median(net['eventx']):.1f}",
+            spread(net["eventx"]),
+            f"{ratio:.2f}x",
+        ),
         ("empty loop", f"{median(samples['loop']):.1f}", "", "", ""),
     ]
     text = table(
         f"2. No-receiver fast path (caller's CPU time, {rounds} rounds x {n:,} calls)",
-        ["contender", "ns/call", "net of loop", "spread", "vs Django"], rows,
+        ["contender", "ns/call", "net of loop", "spread", "vs Django"],
+        rows,
     )
     return text, ratio
 
@@ -151,7 +175,11 @@ def bench_throughput(quick: bool) -> tuple[str, dict[int, float]]:
         # queue_size = n: like the executor's unbounded queue, the sender
         # never waits for room, so both measure dispatching, not backpressure.
         options = {"workers": workers, "queue_size": n}
-        with override_settings(EVENTX_BACKEND_OPTIONS=options):
+        thread_backend = {
+            "BACKEND": "eventx_signals.backends.thread.ThreadBackend",
+            "OPTIONS": options,
+        }
+        with override_settings(EVENTX_BACKENDS={"default": thread_backend}):
             executor = ThreadPoolExecutor(max_workers=workers)
             drain_executor(executor, workers)  # start all its threads
 
@@ -166,7 +194,7 @@ def bench_throughput(quick: bool) -> tuple[str, dict[int, float]]:
                 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
                 return n / wall, cpu / n * 1e6
 
-            def executor_all() -> tuple[float, float]:
+            def executor_all(executor: ThreadPoolExecutor = executor) -> tuple[float, float]:
                 submit = executor.submit
                 cpu, start = time.process_time(), time.perf_counter()
                 futures = [submit(noop_task) for _ in repeat(None, n)]
@@ -179,19 +207,31 @@ def bench_throughput(quick: bool) -> tuple[str, dict[int, float]]:
         rate = {name: [r for r, _ in values] for name, values in samples.items()}
         cpu = {name: [c for _, c in values] for name, values in samples.items()}
         ratios[workers] = paired_ratio(rate["eventx"], rate["executor"])
-        rows.append((
-            str(workers),
-            f"{median(rate['eventx']):,.0f}", spread(rate["eventx"]),
-            f"{median(cpu['eventx']):.1f}",
-            f"{median(rate['executor']):,.0f}", spread(rate["executor"]),
-            f"{median(cpu['executor']):.1f}",
-            f"{ratios[workers]:.2f}x",
-        ))
+        rows.append(
+            (
+                str(workers),
+                f"{median(rate['eventx']):,.0f}",
+                spread(rate["eventx"]),
+                f"{median(cpu['eventx']):.1f}",
+                f"{median(rate['executor']):,.0f}",
+                spread(rate["executor"]),
+                f"{median(cpu['executor']):.1f}",
+                f"{ratios[workers]:.2f}x",
+            )
+        )
     text = table(
         f"3. End-to-end throughput: send {n:,} no-op dispatches and wait for all "
         f"(wall clock, {rounds} rounds; CPU = all threads, per dispatch)",
-        ["workers", "AsyncSignal/s", "spread", "CPU us", "executor/s", "spread", "CPU us",
-         "AsyncSignal/executor"],
+        [
+            "workers",
+            "AsyncSignal/s",
+            "spread",
+            "CPU us",
+            "executor/s",
+            "spread",
+            "CPU us",
+            "AsyncSignal/executor",
+        ],
         rows,
     )
     return text, ratios
@@ -203,7 +243,7 @@ def bench_throughput(quick: bool) -> tuple[str, dict[int, float]]:
 def bench_memory(quick: bool) -> tuple[str, dict[str, float]]:
     from django.contrib.auth.models import User  # needs the app registry
 
-    backend = get_backend()
+    backend = backends["default"]
     workers = backend.options["workers"]
     pending = backend.options["queue_size"]  # 10,000 by default: a full queue
     blocker, deferred = AsyncSignal(), AsyncSignal()
@@ -230,8 +270,14 @@ def bench_memory(quick: bool) -> tuple[str, dict[str, float]]:
             for index in range(pending):
                 # What post_save sends for a new, unsaved-until-now user.
                 user = User(username=f"user{index}", email=f"user{index}@example.com")
-                deferred.send(User, instance=user, created=True, raw=False,
-                              using="default", update_fields=None)
+                deferred.send(
+                    User,
+                    instance=user,
+                    created=True,
+                    raw=False,
+                    using="default",
+                    update_fields=None,
+                )
             gc.collect()
             grown = measure() - before
             queued = stats()["pending"]
@@ -248,15 +294,21 @@ def bench_memory(quick: bool) -> tuple[str, dict[str, float]]:
     finally:
         tracemalloc.stop()
     rows = [
-        ("traced allocations (tracemalloc)", f"{traced_growth / MB:.2f}",
-         f"{traced_growth / pending:,.0f}"),
+        (
+            "traced allocations (tracemalloc)",
+            f"{traced_growth / MB:.2f}",
+            f"{traced_growth / pending:,.0f}",
+        ),
         ("resident set size (VmRSS)", f"{rss_growth / MB:.2f}", f"{rss_growth / pending:,.0f}"),
     ]
     text = table(
         f"4. Memory of a full queue: {queued:,} pending dispatches, "
         f"kwargs of post_save with an unsaved User ({workers} workers parked)",
-        ["measure", "MB above baseline", "bytes/dispatch"], rows,
+        ["measure", "MB above baseline", "bytes/dispatch"],
+        rows,
     )
-    text += ("\n   Measured first, before the other benchmarks: memory they free "
-             "stays in the\n   process and would hide growth of the RSS.")
+    text += (
+        "\n   Measured first, before the other benchmarks: memory they free "
+        "stays in the\n   process and would hide growth of the RSS."
+    )
     return text, {"traced": traced_growth, "rss": rss_growth}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 import statistics
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 MB = 1024 * 1024
 

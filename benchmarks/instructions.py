@@ -25,7 +25,7 @@ from django.conf import settings
 settings.configure(
     INSTALLED_APPS=["eventx_signals"],
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    EVENTX_BACKEND_OPTIONS={"queue_size": 10**6, "workers": 1},
+    EVENTX_BACKENDS={"default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend", "OPTIONS": {"queue_size": 10**6, "workers": 1}}},
 )
 django.setup()
 from django.dispatch import Signal

@@ -23,7 +23,6 @@ import time
 
 import django
 from django.conf import settings
-
 from harness import MB, table
 
 
@@ -49,8 +48,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller batches")
     args = parser.parse_args()
     configure_django()
-    import eventx_signals
     from cases import bench_fast_path, bench_memory, bench_request_path, bench_throughput
+
+    import eventx_signals
 
     print(
         f"django-eventx {eventx_signals.__version__} benchmarks"
@@ -71,23 +71,44 @@ def main() -> int:
     print(memory_text, end="\n\n")
 
     targets = [
-        ("1. AsyncSignal.send / Signal.send", request["eventx/django"], "<= 2.00x",
-         request["eventx/django"] <= 2.0, "{:.2f}x"),
+        (
+            "1. AsyncSignal.send / Signal.send",
+            request["eventx/django"],
+            "<= 2.00x",
+            request["eventx/django"] <= 2.0,
+            "{:.2f}x",
+        ),
         ("2. no-receiver send / Django's", fast, "<= 1.20x", fast <= 1.2, "{:.2f}x"),
-        ("3. throughput / executor, 4 workers", throughput[4], ">= 1.50x",
-         throughput[4] >= 1.5, "{:.2f}x"),
-        ("4. full queue, traced MB", memory["traced"] / MB, "< 20 MB",
-         memory["traced"] < 20 * MB, "{:.2f} MB"),
+        (
+            "3. throughput / executor, 4 workers",
+            throughput[4],
+            ">= 1.50x",
+            throughput[4] >= 1.5,
+            "{:.2f}x",
+        ),
+        (
+            "4. full queue, traced MB",
+            memory["traced"] / MB,
+            "< 20 MB",
+            memory["traced"] < 20 * MB,
+            "{:.2f} MB",
+        ),
     ]
-    print(table(
-        "Targets",
-        ["benchmark", "measured", "target", "result"],
-        [(name, fmt.format(value), target, "PASS" if ok else "MISS")
-         for name, value, target, ok, fmt in targets],
-    ))
-    print(f"\nInformational: ThreadPoolExecutor.submit / Signal.send = "
-          f"{request['executor/django']:.2f}x (expected 4-5x); "
-          f"total time {time.perf_counter() - started:.0f} s.")
+    print(
+        table(
+            "Targets",
+            ["benchmark", "measured", "target", "result"],
+            [
+                (name, fmt.format(value), target, "PASS" if ok else "MISS")
+                for name, value, target, ok, fmt in targets
+            ],
+        )
+    )
+    print(
+        f"\nInformational: ThreadPoolExecutor.submit / Signal.send = "
+        f"{request['executor/django']:.2f}x (expected 4-5x); "
+        f"total time {time.perf_counter() - started:.0f} s."
+    )
     return 0
 
 

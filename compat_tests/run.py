@@ -37,8 +37,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from eventx_compat import EXIT_UNAVAILABLE, MODE_TITLES, MODES, SUITES  # noqa: E402
-from eventx_compat import sdist  # noqa: E402
+from eventx_compat import (  # noqa: E402
+    EXIT_UNAVAILABLE,
+    MODE_TITLES,
+    MODES,
+    SUITES,
+    sdist,
+)
 from eventx_compat.expected import consistency_problems  # noqa: E402
 from expected_differences import EXPECTED_DIFFERENCES  # noqa: E402
 
@@ -66,6 +71,7 @@ def suite_of(test_id: str) -> str:
 
 # -- preparing the test trees -----------------------------------------------------
 
+
 def prepare(cache_dir: Path, django_version: str) -> tuple[Path, Path, list[str]]:
     """
     Return the sdist, the directory holding this version's trees, and the
@@ -92,7 +98,9 @@ def prepare(cache_dir: Path, django_version: str) -> tuple[Path, Path, list[str]
             print(f"The cached {archive.name} is unreadable ({exc}); downloading it again.")
             archive.unlink()
             archive = None
-    print(f"Django {django_version}: sdist {archive.name} ({source}); extracted tests/{', tests/'.join(names)}")
+    print(
+        f"Django {django_version}: sdist {archive.name} ({source}); extracted tests/{', tests/'.join(names)}"
+    )
     return archive, version_dir, names
 
 
@@ -102,7 +110,10 @@ def tree_for(mode: str, version_dir: Path) -> Path:
 
 # -- running one mode ---------------------------------------------------------------
 
-def run_mode(mode: str, version_dir: Path, apps: list[str], timeout: float, verbosity: int) -> dict[str, Any]:
+
+def run_mode(
+    mode: str, version_dir: Path, apps: list[str], timeout: float, verbosity: int
+) -> dict[str, Any]:
     results_dir = version_dir / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     output = results_dir / f"{mode}.json"
@@ -115,16 +126,28 @@ def run_mode(mode: str, version_dir: Path, apps: list[str], timeout: float, verb
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the extracted trees pristine
     env.pop("DJANGO_SETTINGS_MODULE", None)
     command = [
-        sys.executable, "-m", "eventx_compat.child",
-        "--mode", mode, "--apps", ",".join(apps),
-        "--output", str(output), "--verbosity", str(verbosity),
+        sys.executable,
+        "-m",
+        "eventx_compat.child",
+        "--mode",
+        mode,
+        "--apps",
+        ",".join(apps),
+        "--output",
+        str(output),
+        "--verbosity",
+        str(verbosity),
     ]
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as log_file:
         try:
             completed = subprocess.run(
-                command, cwd=tree_for(mode, version_dir), env=env,
-                stdout=log_file, stderr=subprocess.STDOUT, timeout=timeout,
+                command,
+                cwd=tree_for(mode, version_dir),
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
             )
             returncode = completed.returncode
         except subprocess.TimeoutExpired:
@@ -141,7 +164,11 @@ def run_mode(mode: str, version_dir: Path, apps: list[str], timeout: float, verb
         report["error"] = f"subprocess exited with status {returncode}"
     elif not report.get("error") and not report.get("tests"):
         report["error"] = "no test ran (Django's test layout changed?)"
-    elif mode != "baseline" and not report.get("error") and not report.get("stats", {}).get("dispatched"):
+    elif (
+        mode != "baseline"
+        and not report.get("error")
+        and not report.get("stats", {}).get("dispatched")
+    ):
         report["error"] = (
             "eventx dispatched no receiver during the tests: the mode did not "
             "make any signal asynchronous, so its results would prove nothing"
@@ -158,6 +185,7 @@ def log_tail(report: dict[str, Any], lines: int = 40) -> str:
 
 
 # -- reporting -----------------------------------------------------------------------
+
 
 def print_mode_table(number: int, report: dict[str, Any]) -> None:
     mode = report["mode"]
@@ -182,8 +210,16 @@ def print_mode_table(number: int, report: dict[str, Any]) -> None:
         row = counts[suite]
         for key in total:
             total[key] += row.get(key, 0)
-        print(f"  {suite:<12}" + "".join(f"{row.get(key, 0):>9}" for key, _ in COLUMNS) + f"{sum(row.values()):>9}")
-    print(f"  {'all':<12}" + "".join(f"{total[key]:>9}" for key, _ in COLUMNS) + f"{sum(total.values()):>9}")
+        print(
+            f"  {suite:<12}"
+            + "".join(f"{row.get(key, 0):>9}" for key, _ in COLUMNS)
+            + f"{sum(row.values()):>9}"
+        )
+    print(
+        f"  {'all':<12}"
+        + "".join(f"{total[key]:>9}" for key, _ in COLUMNS)
+        + f"{sum(total.values()):>9}"
+    )
     stats = report.get("stats") or {}
     print(
         f"  receiver runs dispatched by eventx during the tests: {stats.get('dispatched', 0)}"
@@ -216,25 +252,35 @@ def compare(
                 differences.append((mode, test, outcome, expected.get(test)))
         for test, record in tests.items():
             if test not in base_tests and record["outcome"] not in OK_OUTCOMES + ("skipped",):
-                differences.append((mode, test, f"{record['outcome']} (not in baseline)", expected.get(test)))
+                differences.append(
+                    (mode, test, f"{record['outcome']} (not in baseline)", expected.get(test))
+                )
         for test in sorted(expected):
             outcome = tests.get(test, {}).get("outcome")
             if outcome in OK_OUTCOMES:
                 notes.append(f"{mode}: {test} is listed as an expected difference but passes")
             elif outcome is None and test not in base_tests and verbose:
-                notes.append(f"{mode}: {test} is listed as an expected difference but is not in Django {baseline.get('django')}'s suites")
+                notes.append(
+                    f"{mode}: {test} is listed as an expected difference but is not in Django {baseline.get('django')}'s suites"
+                )
     return differences, notes
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
-        "--mode", action="append", choices=MODES[1:],
+        "--mode",
+        action="append",
+        choices=MODES[1:],
         help="run only this mode (repeatable); the baseline always runs",
     )
     parser.add_argument("--cache-dir", type=Path, default=HERE / ".cache")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per mode")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show every test's outcome and the logs")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show every test's outcome and the logs"
+    )
     args = parser.parse_args(argv)
     modes = ["baseline"] + [mode for mode in MODES[1:] if not args.mode or mode in args.mode]
 
@@ -246,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     except sdist.DownloadError as exc:
         reason = "offline?" if exc.offline else "see pip's output above"
         if exc.offline and not in_ci():
-            print(f"compat_tests skipped: cannot download the Django {django_version} sdist ({reason}).")
+            print(
+                f"compat_tests skipped: cannot download the Django {django_version} sdist ({reason})."
+            )
             print(
                 f"Connect to the network, or put django-{django_version}.tar.gz in "
                 f"{args.cache_dir}, and run again (with CI set, this is a failure)."
@@ -261,8 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     if "asyncsignal" in modes:
         notes, _ = sdist.make_asyncsignal_tree(tests_dir, version_dir / "asyncsignal")
         if not notes:
-            problems.append("mode asyncsignal: no import of django.dispatch.Signal found to replace")
-        print(f"Mode asyncsignal rewrites {len(notes)} import(s); diff: {version_dir / 'asyncsignal.diff'}")
+            problems.append(
+                "mode asyncsignal: no import of django.dispatch.Signal found to replace"
+            )
+        print(
+            f"Mode asyncsignal rewrites {len(notes)} import(s); diff: {version_dir / 'asyncsignal.diff'}"
+        )
         if args.verbose:
             for note in notes:
                 print(f"  {note}")
@@ -285,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline = reports[0]
     failed_modes = [r["mode"] for r in reports if r.get("error") or r.get("unavailable")]
     base_broken = [
-        test for test, record in baseline.get("tests", {}).items()
+        test
+        for test, record in baseline.get("tests", {}).items()
         if record["outcome"] not in OK_OUTCOMES + ("skipped",)
     ]
     differences, notes = compare(baseline, reports[1:], args.verbose)
@@ -311,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  note: {note}")
     if base_broken:
         print()
-        print("Baseline failures (Django's unchanged suites must pass; the harness or environment is broken):")
+        print(
+            "Baseline failures (Django's unchanged suites must pass; the harness or environment is broken):"
+        )
         for test in base_broken:
             print(f"  {test}: {baseline['tests'][test]['outcome']}")
     if unexpected or base_broken:

@@ -13,8 +13,8 @@ from .events import (
     list_registered_events,
     trigger_event,
 )
-from .patching import patch_signal, patched_signal, unpatch_signal
-from .receivers import background_receiver, keep_inline
+from .modes import keep_inline
+from .patching import background_receiver, patch_signal, patched_signal, unpatch_signal
 from .signals import AsyncSignal
 from .stats import stats
 

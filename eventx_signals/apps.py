@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -8,23 +10,33 @@ class EventxSignalsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import checks  # noqa: F401  (registers the system checks)
-        from .async_signals_setting import apply_async_signals
-        from .conf import conf
+        from . import checks, conf  # noqa: F401  (checks registers the system checks)
+        from .patching import apply_async_signals
+        from .process import exit_normally_on_sigterm
 
-        apply_async_signals(conf.ASYNC_SIGNALS)
-        _import_backend(conf.BACKEND)
-        if conf.AUTODISCOVER is True:
+        conf.app_ready = True
+        apply_async_signals(conf.conf.ASYNC_SIGNALS)
+        _import_backend_classes(conf.conf.BACKENDS)
+        # Here, in the main thread: a first send from a request thread could
+        # not install the handler that makes SIGTERM drain the queue.
+        exit_normally_on_sigterm()
+        if conf.conf.AUTODISCOVER is True:
             autodiscover_modules("listeners")
 
 
-def _import_backend(name: object) -> None:
-    """Import the configured backend now rather than in the first send,
-    which should not pay for it; a bad name is left to the system checks."""
-    from .backends import load_backend_class
+def _import_backend_classes(configured: object) -> None:
+    """Import the configured backend classes now rather than in the first
+    send, which should not pay for it; bad values are left to the checks."""
+    from collections.abc import Mapping
+
+    from .backends.base import load_backend_class
     from .exceptions import EventxConfigurationError
 
-    try:
-        load_backend_class(name)
-    except EventxConfigurationError:
-        pass
+    if not isinstance(configured, Mapping):
+        return
+    for alias, params in configured.items():
+        if isinstance(params, Mapping):
+            try:
+                load_backend_class(params.get("BACKEND"), str(alias))
+            except EventxConfigurationError:
+                pass

@@ -1,38 +1,71 @@
-"""System checks for the EVENTX_ settings (ids eventx_signals.E0xx)."""
+"""System checks for the EVENTX_ settings (ids eventx_signals.E0xx / W0xx)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 from django.core import checks
 
-from .backends import load_backend_class
-from .conf import conf
-from .exceptions import EventxConfigurationError
+from .backends.base import alias_errors
+from .conf import DEFAULT_BACKEND_ALIAS, conf
+from .labels import signal_label
 
 
 @checks.register()
-def check_backend_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """EVENTX_BACKENDS, and every alias an AsyncSignal or a patched signal names."""
+    from .patching import get_patch, patched_signals
+    from .signals import AsyncSignal, all_async_signals
+
+    configured = conf.BACKENDS
+    if not isinstance(configured, Mapping):
+        return [
+            checks.Error(
+                "EVENTX_BACKENDS must be a dict of alias to {'BACKEND': ..., 'OPTIONS': {...}}, "
+                f"not {type(configured).__name__}.",
+                id="eventx_signals.E001",
+            )
+        ]
     errors: list[checks.CheckMessage] = []
-    try:
-        backend_class = load_backend_class(conf.BACKEND)
-    except EventxConfigurationError as exc:
-        errors.append(checks.Error(str(exc), id="eventx_signals.E001"))
-        backend_class = None
-    options = conf.BACKEND_OPTIONS
-    if not isinstance(options, dict):
+    if DEFAULT_BACKEND_ALIAS not in configured:
         errors.append(
             checks.Error(
-                "EVENTX_BACKEND_OPTIONS must be a dict of option names to values, "
-                f"not {type(options).__name__}.",
+                "EVENTX_BACKENDS has no 'default' alias; add one (signals that name no "
+                "backend use it).",
                 id="eventx_signals.E002",
             )
         )
-    elif backend_class is not None:
-        for message in backend_class.option_errors(options):
+    for alias, params in configured.items():
+        errors += [
+            checks.Error(message, id="eventx_signals.E003")
+            for message in alias_errors(alias, params)
+        ]
+    named = {
+        signal.backend: f"The AsyncSignal {signal_label(signal)}"
+        for signal in list(all_async_signals)
+        if isinstance(signal, AsyncSignal) and isinstance(signal.backend, str)
+    }
+    for signal in patched_signals():
+        patch = get_patch(signal)
+        if patch is not None and patch.backend is not None:
+            named[patch.backend] = f"The patched signal {signal_label(signal)}"
+    for alias, where in sorted(named.items()):
+        if alias not in configured:
             errors.append(
-                checks.Error(f"EVENTX_BACKEND_OPTIONS: {message}", id="eventx_signals.E003")
+                checks.Error(
+                    f"{where} names the backend alias {alias!r}, which EVENTX_BACKENDS does "
+                    "not define; add it to EVENTX_BACKENDS or name a defined alias.",
+                    id="eventx_signals.E013",
+                )
             )
+    return errors
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     if not isinstance(conf.ON_COMMIT, bool):
         errors.append(
             checks.Error(
@@ -41,11 +74,24 @@ def check_backend_settings(app_configs: Any = None, **kwargs: Any) -> list[check
             )
         )
     timeout = conf.SHUTDOWN_TIMEOUT
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout < 0
+    ):
         errors.append(
             checks.Error(
-                f"EVENTX_SHUTDOWN_TIMEOUT must be a number of seconds >= 0, not {timeout!r}.",
+                "EVENTX_SHUTDOWN_TIMEOUT must be a finite number of seconds >= 0, "
+                f"not {timeout!r}.",
                 id="eventx_signals.E005",
+            )
+        )
+    if not isinstance(conf.AUTODISCOVER, bool):
+        errors.append(
+            checks.Error(
+                f"EVENTX_AUTODISCOVER must be True or False, not {conf.AUTODISCOVER!r}.",
+                id="eventx_signals.E011",
             )
         )
     return errors
@@ -56,92 +102,43 @@ def check_async_signals_setting(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     from django.apps import apps
-    from django.dispatch import Signal
     from django.utils.module_loading import import_string
 
-    from .async_signals_setting import (
-        MUST_STAY_SYNCHRONOUS,
-        canonical_path,
-        parse_async_signals,
-    )
+    from .patching import parse_async_signals, resolve_entry
     from .signals import AsyncSignal
 
     messages: list[checks.CheckMessage] = []
-    if not isinstance(conf.AUTODISCOVER, bool):
-        messages.append(
-            checks.Error(
-                f"EVENTX_AUTODISCOVER must be True or False, not {conf.AUTODISCOVER!r}.",
-                id="eventx_signals.E011",
-            )
-        )
-    try:
-        entries = parse_async_signals(conf.ASYNC_SIGNALS)
-    except TypeError as exc:
-        return messages + [checks.Error(str(exc), id="eventx_signals.E006")]
-    for path, labels in entries:
-        if not isinstance(path, str):
-            messages.append(
-                checks.Error(
-                    f"EVENTX_ASYNC_SIGNALS entries must be dotted paths (str), not {path!r}.",
-                    id="eventx_signals.E007",
-                )
-            )
+    for entry in parse_async_signals(conf.ASYNC_SIGNALS):
+        signal, error, error_id = resolve_entry(entry)
+        if error:
+            messages.append(checks.Error(error, id=error_id))
             continue
-        try:
-            signal = import_string(path)
-        except ImportError:
-            messages.append(
-                checks.Error(
-                    f"EVENTX_ASYNC_SIGNALS names {path!r}, which cannot be imported; "
-                    "fix the dotted path (module.attribute) or remove the entry.",
-                    id="eventx_signals.E007",
+        if signal is None:
+            if isinstance(import_string(entry.path), AsyncSignal):
+                messages.append(
+                    checks.Warning(
+                        f"EVENTX_ASYNC_SIGNALS names {entry.path!r}, which is already an "
+                        "AsyncSignal; remove the entry.",
+                        id="eventx_signals.W002",
+                    )
                 )
-            )
             continue
-        if not isinstance(signal, Signal):
-            messages.append(
-                checks.Error(
-                    f"EVENTX_ASYNC_SIGNALS names {path!r}, which is a "
-                    f"{type(signal).__name__}, not a django.dispatch.Signal; remove the entry.",
-                    id="eventx_signals.E008",
-                )
-            )
-            continue
-        if isinstance(signal, AsyncSignal):
+        if entry.path.rsplit(".", 1)[-1].startswith("pre_"):
             messages.append(
                 checks.Warning(
-                    f"EVENTX_ASYNC_SIGNALS names {path!r}, which is already an "
-                    "AsyncSignal; remove the entry.",
-                    id="eventx_signals.W002",
-                )
-            )
-            continue
-        sync_path = canonical_path(signal)
-        if sync_path is not None:
-            messages.append(
-                checks.Error(
-                    f"EVENTX_ASYNC_SIGNALS names {path!r}, which must stay synchronous "
-                    f"because {MUST_STAY_SYNCHRONOUS[sync_path]}; remove the entry.",
-                    id="eventx_signals.E009",
-                )
-            )
-            continue
-        if path.rsplit(".", 1)[-1].startswith("pre_"):
-            messages.append(
-                checks.Warning(
-                    f"EVENTX_ASYNC_SIGNALS names {path!r}: in the background, its "
+                    f"EVENTX_ASYNC_SIGNALS names {entry.path!r}: in the background, its "
                     "receivers can no longer change the instance before the operation "
                     "or veto it; keep such receivers inline with @keep_inline.",
                     id="eventx_signals.W001",
                 )
             )
-        for label in labels or []:
+        for label in entry.senders or []:
             try:
                 apps.get_model(label)
-            except (LookupError, ValueError, TypeError):
+            except (LookupError, ValueError):
                 messages.append(
                     checks.Error(
-                        f"EVENTX_ASYNC_SIGNALS[{path!r}] names the model {label!r}, "
+                        f"EVENTX_ASYNC_SIGNALS[{entry.path!r}] names the model {label!r}, "
                         "which is not installed; use an 'app_label.ModelName' label.",
                         id="eventx_signals.E010",
                     )

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 
-#: Names of the backends that ship with django-eventx.
-BACKEND_ALIASES = {
-    "thread": "eventx_signals.backends.thread.ThreadBackend",
-    "immediate": "eventx_signals.backends.immediate.ImmediateBackend",
-}
+logger = logging.getLogger("eventx_signals")
+
+#: The default of EVENTX_BACKENDS.
+DEFAULT_BACKENDS = {"default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"}}
+#: The alias used when a signal names none.
+DEFAULT_BACKEND_ALIAS = "default"
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 
 
 class EventxSettings:
     """Each property reads the Django setting anew on every access."""
 
     @property
-    def BACKEND(self) -> Any:
-        return getattr(settings, "EVENTX_BACKEND", "thread")
-
-    @property
-    def BACKEND_OPTIONS(self) -> Any:
-        return getattr(settings, "EVENTX_BACKEND_OPTIONS", {})
+    def BACKENDS(self) -> Any:
+        return getattr(settings, "EVENTX_BACKENDS", DEFAULT_BACKENDS)
 
     @property
     def ON_COMMIT(self) -> Any:
@@ -31,7 +31,7 @@ class EventxSettings:
 
     @property
     def SHUTDOWN_TIMEOUT(self) -> Any:
-        return getattr(settings, "EVENTX_SHUTDOWN_TIMEOUT", 10.0)
+        return getattr(settings, "EVENTX_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT)
 
     @property
     def ASYNC_SIGNALS(self) -> Any:
@@ -44,30 +44,68 @@ class EventxSettings:
 
 conf = EventxSettings()
 
-# Values needed on every send, looked up once: a missing Django setting costs
-# an exception on each access. Emptied whenever an EVENTX_ setting changes.
-hot_settings: dict[str, Any] = {}
+#: EVENTX_ON_COMMIT, needed on every send, looked up once (a missing Django
+#: setting costs an exception on each access); None until then, and again
+#: after an EVENTX_ setting changes. The send path reads it directly.
+on_commit_value: bool | None = None
 
 
-def cached(name: str) -> Any:
-    """Return ``conf.<name>``, remembered until an EVENTX_ setting changes."""
-    value = hot_settings.get(name, hot_settings)
-    if value is hot_settings:
-        value = hot_settings[name] = getattr(conf, name)
+def on_commit_default() -> bool:
+    """EVENTX_ON_COMMIT, remembered until an EVENTX_ setting changes."""
+    global on_commit_value
+    value = on_commit_value
+    if value is None:
+        value = on_commit_value = conf.ON_COMMIT is not False
+    return value
+
+
+def shutdown_timeout() -> float:
+    """EVENTX_SHUTDOWN_TIMEOUT as a finite number of seconds >= 0 (a bad
+    value, which the checks report, counts as the default)."""
+    try:
+        value = float(conf.SHUTDOWN_TIMEOUT)
+    except Exception:  # unusable settings this late in the process: the default
+        return DEFAULT_SHUTDOWN_TIMEOUT
+    if not math.isfinite(value) or value < 0:
+        return DEFAULT_SHUTDOWN_TIMEOUT
     return value
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
+    global on_commit_value
     if setting.startswith("EVENTX_"):
-        hot_settings.clear()
-    if setting in ("EVENTX_BACKEND", "EVENTX_BACKEND_OPTIONS"):
-        # Only these change what a backend instance is; the old thread pool
-        # finishes its queue and stops.
-        from .backends import reset_backends
-
-        reset_backends()
+        on_commit_value = None
 
 
 # Connected here rather than in AppConfig.ready() so that the cache is also
 # reset in projects that use AsyncSignal without installing the app.
 setting_changed.connect(_reset_on_setting_change, dispatch_uid="eventx_signals.conf.reset")
+
+
+# -- the app must be installed for the settings to take effect ----------------
+
+#: Set by AppConfig.ready().
+app_ready = False
+_installation_checked = False
+
+
+def warn_if_not_installed() -> None:
+    """
+    Once per process, on the first send: if EVENTX_ settings exist but the
+    app is not installed, say what is silently skipped.
+    """
+    global _installation_checked
+    if _installation_checked or app_ready:
+        return
+    _installation_checked = True
+    try:
+        names = sorted(name for name in dir(settings) if name.startswith("EVENTX_"))
+    except Exception:  # settings not configured: nothing to warn about
+        return
+    if names:
+        logger.warning(
+            "%s set, but 'eventx_signals' is not in INSTALLED_APPS: EVENTX_ASYNC_SIGNALS "
+            "is not applied, listeners modules are not imported and the system checks "
+            "do not run. Add 'eventx_signals' to INSTALLED_APPS.",
+            ", ".join(names),
+        )

@@ -13,8 +13,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import observers
+from .conf import warn_if_not_installed
 from .labels import receiver_label
+from .modes import modes
 from .signals import AsyncSignal, Responses
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,20 +86,48 @@ def event_listener(name: str, *, sender: Any = None) -> Callable[[F], F]:
 
 def trigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Dispatch the event ``name`` exactly like ``AsyncSignal.send``."""
-    signal = _event(name, "trigger_event")
+    signal = _events.get(name) if isinstance(name, str) else None
+    if signal is None:
+        _check_name(name, "trigger_event")
+        return _unheard(name, sender, kwargs)
     responses = signal.send(sender, **kwargs)
-    if not responses and observers.capturing:
-        observers.record(signal, sender, kwargs)
+    if not responses and modes.capture_sinks:
+        modes.record(signal, sender, kwargs)
     return responses
 
 
 async def atrigger_event(name: str, sender: Any = None, **kwargs: Any) -> Responses:
     """Async twin of ``trigger_event``."""
-    signal = _event(name, "atrigger_event")
+    signal = _events.get(name) if isinstance(name, str) else None
+    if signal is None:
+        _check_name(name, "atrigger_event")
+        return _unheard(name, sender, kwargs)
     responses = await signal.asend(sender, **kwargs)
-    if not responses and observers.capturing:
-        observers.record(signal, sender, kwargs)
+    if not responses and modes.capture_sinks:
+        modes.record(signal, sender, kwargs)
     return responses
+
+
+def _unheard(name: str, sender: Any, kwargs: dict[str, Any]) -> Responses:
+    """
+    Trigger an event nobody has listened to: nothing runs, and no signal is
+    created for the name (a program triggering many dynamic names would
+    otherwise keep one AsyncSignal alive per name).
+    """
+    warn_if_not_installed()
+    if modes.capture_sinks:
+        modes.record(_UnheardEvent(name), sender, kwargs)
+    return []
+
+
+class _UnheardEvent:
+    """Stands for an event without a signal in what capture_events() records."""
+
+    def __init__(self, name: str) -> None:
+        self.eventx_label = name
+
+    def __repr__(self) -> str:
+        return f"<event {self.eventx_label!r}, no listeners>"
 
 
 def list_registered_events() -> dict[str, list[str]]:

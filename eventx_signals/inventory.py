@@ -11,7 +11,7 @@ from django.apps import apps
 from django.dispatch import Signal
 
 from .labels import receiver_label, sender_label, signal_label
-from .receivers import is_inline, is_marked_background
+from .modes import is_inline, is_marked_background
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def sender_label(sender: Any) -> str:
     """Return a model label, a class path or the repr of a sender."""
     meta = getattr(sender, "_meta", None)
     if isinstance(sender, type) and meta is not None:
-        return meta.label
+        return str(meta.label)
     if isinstance(sender, type):
         return f"{sender.__module__}.{sender.__qualname__}"
     return repr(sender)
@@ -33,7 +33,7 @@ def signal_label(signal: Any) -> str:
     """
     label = getattr(signal, "eventx_label", None)
     if label:
-        return label
+        return str(label)
     label = _find_module_attribute(signal, getattr(signal, "eventx_module", None))
     label = label or repr(signal)
     try:
@@ -83,4 +83,4 @@ class LazyLabel:
         self.obj = obj
 
     def __str__(self) -> str:
-        return self.function(self.obj)
+        return str(self.function(self.obj))

@@ -1,4 +1,7 @@
-"""Make an existing Signal instance dispatch in the background, reversibly.
+"""
+Make an existing Signal instance dispatch in the background, reversibly:
+``patch_signal()``, ``background_receiver`` and the EVENTX_ASYNC_SIGNALS
+setting that patches signals at start-up.
 
 Built on wrapt: each of ``send``, ``send_robust``, ``asend`` and
 ``asend_robust`` of the one instance is wrapped (never the class), the
@@ -10,21 +13,26 @@ ORM's fast-delete decisions do not change.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import wrapt
-from django.db.models.signals import m2m_changed
 from django.dispatch import Signal
-from django.dispatch.dispatcher import NO_RECEIVERS
+from django.utils.module_loading import import_string
 
-from .receivers import is_marked_background
+from .internals import HAS_SENDER_CACHE, NO_RECEIVERS
+from .modes import BACKGROUND_MARK, check_callable, is_marked_background
 from .signals import AsyncSignal, asend_in_background, send_in_background
 
-_METHODS = ("send", "send_robust", "asend", "asend_robust")
+logger = logging.getLogger("eventx_signals")
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+_METHODS = ("send", "send_robust", "asend", "asend_robust")
 
 # What a patched signal does with one dispatch.
 INLINE = "inline"  # Django's own send, untouched
@@ -34,13 +42,16 @@ MARKED = "marked"  # only background_receiver ones; the others exactly as Django
 
 class SignalPatch:
     """The state of one patched signal: its wrappers, and which dispatches
-    go to the background."""
+    go to the background, on which backend alias."""
 
     def __init__(self, signal: Signal) -> None:
+        from django.db.models.signals import m2m_changed
+
         self.is_m2m_changed = signal is m2m_changed
         self.handles: dict[str, Any] = {}
         self.all_receivers = False
         self.has_marked = False
+        self.backend: str | None = None
         self.sender_specs: list[Any] | None = None  # None: every sender
         self._senders: set[Any] | None = None
 
@@ -76,6 +87,7 @@ def patch_signal(
     signal: Signal,
     *,
     senders: Iterable[Any] | None = None,
+    backend: str | None = None,
     marked_only: bool = False,
 ) -> None:
     """
@@ -83,15 +95,21 @@ def patch_signal(
     dispatch its receivers in the background, like an AsyncSignal.
 
     ``senders``: model classes or ``"app_label.Model"`` labels; dispatches
-    from other senders stay inline, as before. Idempotent: patching again
-    wraps nothing twice (it updates ``senders``). ``marked_only`` sends only
-    receivers decorated with ``background_receiver`` to the background.
+    from other senders stay inline, as before. ``backend``: an alias of
+    EVENTX_BACKENDS (default ``"default"``). Idempotent: patching again wraps
+    nothing twice (it updates ``senders`` and ``backend``). ``marked_only``
+    sends only receivers decorated with ``background_receiver`` to the
+    background.
     """
     if not isinstance(signal, Signal):
         raise TypeError(f"patch_signal() signal must be a Signal, not {type(signal).__name__}.")
     if isinstance(signal, AsyncSignal):
         raise TypeError(
             "patch_signal() signal is already an AsyncSignal; there is nothing to patch."
+        )
+    if not (backend is None or (isinstance(backend, str) and backend)):
+        raise TypeError(
+            f"patch_signal() backend must be an alias of EVENTX_BACKENDS, not {backend!r}."
         )
     specs = None if senders is None else _sender_specs(senders)
     with _lock:
@@ -104,6 +122,7 @@ def patch_signal(
         else:
             patch.all_receivers = True
             patch.sender_specs = specs
+            patch.backend = backend
             patch._senders = None
 
 
@@ -119,11 +138,13 @@ def unpatch_signal(signal: Signal) -> None:
 
 
 @contextlib.contextmanager
-def patched_signal(signal: Signal, *, senders: Iterable[Any] | None = None) -> Iterator[Signal]:
+def patched_signal(
+    signal: Signal, *, senders: Iterable[Any] | None = None, backend: str | None = None
+) -> Iterator[Signal]:
     """Context manager form: patch on entry, unpatch on exit (unless the
     signal was already patched before)."""
     already = is_patched(signal)
-    patch_signal(signal, senders=senders)
+    patch_signal(signal, senders=senders, backend=backend)
     try:
         yield signal
     finally:
@@ -144,34 +165,66 @@ def patched_signals() -> list[Signal]:
         return list(_patches.keys())
 
 
+def background_receiver(
+    signal: Signal | list[Signal] | tuple[Signal, ...], **connect_kwargs: Any
+) -> Callable[[F], F]:
+    """
+    Like ``@receiver(signal, **kwargs)``, but this receiver runs in the
+    background on a plain Django signal; its other receivers stay inline.
+    ``send()`` then returns a future in this receiver's place. The function
+    itself is returned unchanged (only marked).
+    """
+    signals = list(signal) if isinstance(signal, (list, tuple)) else [signal]
+    for each in signals:
+        if not isinstance(each, Signal):
+            raise TypeError(
+                f"background_receiver() signal must be a Signal, not {type(each).__name__}."
+            )
+
+    def decorator(func: F) -> F:
+        check_callable(func, "background_receiver")
+        setattr(getattr(func, "__func__", func), BACKGROUND_MARK, True)
+        for each in signals:
+            if not isinstance(each, AsyncSignal):
+                patch_signal(each, marked_only=True)
+            each.connect(func, **connect_kwargs)
+        return func
+
+    return decorator
+
+
 def _wrap(signal: Signal, patch: SignalPatch) -> None:
+    cache = signal.sender_receivers_cache if HAS_SENDER_CACHE else {}
+
     def sync_wrapper(robust: bool) -> Any:
-        def wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+        def wrapper(
+            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> Any:
             sender, named = _sender_and_kwargs(args, kwargs)
-            if not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+            if not signal.receivers or cache.get(sender) is NO_RECEIVERS:
                 return []
             mode = patch.mode(sender, named)
             if mode == INLINE:
                 return wrapped(*args, **kwargs)
-            if mode == MARKED:
-                return send_in_background(signal, sender, named, robust, only=is_marked_background)
-            return send_in_background(signal, sender, named, robust)
+            only = is_marked_background if mode == MARKED else None
+            return send_in_background(signal, sender, named, robust, patch.backend, only=only)
 
         return wrapper
 
     def async_wrapper(robust: bool) -> Any:
-        async def wrapper(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
+        async def wrapper(
+            wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> Any:
             sender, named = _sender_and_kwargs(args, kwargs)
-            if not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+            if not signal.receivers or cache.get(sender) is NO_RECEIVERS:
                 return []
             mode = patch.mode(sender, named)
             if mode == INLINE:
                 return await wrapped(*args, **kwargs)
-            if mode == MARKED:
-                return await asend_in_background(
-                    signal, sender, named, robust, only=is_marked_background
-                )
-            return await asend_in_background(signal, sender, named, robust)
+            only = is_marked_background if mode == MARKED else None
+            return await asend_in_background(
+                signal, sender, named, robust, patch.backend, only=only
+            )
 
         return wrapper
 
@@ -182,7 +235,7 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
         )
 
 
-def _sender_and_kwargs(args: tuple, kwargs: dict) -> tuple[Any, dict[str, Any]]:
+def _sender_and_kwargs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     if args:
         return args[0], kwargs
     named = dict(kwargs)
@@ -218,3 +271,177 @@ def _resolve_sender(spec: Any) -> Any:
         except (LookupError, ValueError):
             return None
     return spec
+
+
+# -- EVENTX_ASYNC_SIGNALS --------------------------------------------------------
+
+#: Signals whose receivers must run inside the sending code: what they do
+#: (set up a model class or instance, migrate, manage connections, reload)
+#: is needed before the sender goes on. Patching them is an error.
+MUST_STAY_SYNCHRONOUS = {
+    "django.db.models.signals.class_prepared": "it runs while model classes are built",
+    "django.db.models.signals.pre_init": "its receivers set up the instance being built",
+    "django.db.models.signals.post_init": "its receivers set up the instance being built",
+    "django.db.models.signals.pre_migrate": "migrate relies on its receivers having run",
+    "django.db.models.signals.post_migrate": (
+        "migrate relies on its receivers (permissions, content types) having run"
+    ),
+    "django.db.backends.signals.connection_created": (
+        "its receivers configure the new connection before it is used"
+    ),
+    "django.core.signals.request_started": "its receivers prepare the request's own thread",
+    "django.core.signals.request_finished": (
+        "its receivers close the request thread's connections and caches"
+    ),
+    "django.core.signals.setting_changed": (
+        "its receivers reset caches before the changed setting is read"
+    ),
+    "django.utils.autoreload.file_changed": (
+        "its receivers decide whether the autoreloader restarts"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AsyncSignalEntry:
+    """One entry of EVENTX_ASYNC_SIGNALS, parsed; ``error`` says why it is
+    unusable (then it is skipped, and the checks report it)."""
+
+    path: Any
+    senders: list[str] | None = None
+    backend: str | None = None
+    error: str | None = None
+    error_id: str = ""
+
+
+def parse_async_signals(value: Any) -> list[AsyncSignalEntry]:
+    """
+    Parse EVENTX_ASYNC_SIGNALS: a list of dotted signal paths, or a dict of
+    dotted path to a list of model labels, or to ``{"senders": [...],
+    "backend": "alias"}``. A bad entry is returned with its error and never
+    stops the valid ones.
+    """
+    if isinstance(value, dict):
+        return [_parse_dict_entry(path, spec) for path, spec in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [_parse_path(path) for path in value]
+    return [
+        AsyncSignalEntry(
+            path=None,
+            error="EVENTX_ASYNC_SIGNALS must be a list of dotted signal paths or a dict "
+            f"of dotted signal path to model labels, not {type(value).__name__}.",
+            error_id="eventx_signals.E006",
+        )
+    ]
+
+
+def _parse_path(path: Any) -> AsyncSignalEntry:
+    if not isinstance(path, str):
+        return AsyncSignalEntry(
+            path=path,
+            error=f"EVENTX_ASYNC_SIGNALS entries must be dotted paths (str), not {path!r}; "
+            "write the signal's import path, e.g. 'django.db.models.signals.post_save'.",
+            error_id="eventx_signals.E007",
+        )
+    return AsyncSignalEntry(path=path)
+
+
+def _parse_dict_entry(path: Any, spec: Any) -> AsyncSignalEntry:
+    entry = _parse_path(path)
+    if entry.error:
+        return entry
+    backend = None
+    senders: Any = spec
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"senders", "backend"}
+        if unknown:
+            return AsyncSignalEntry(
+                path=path,
+                error=f"EVENTX_ASYNC_SIGNALS[{path!r}] has unknown keys "
+                f"{', '.join(map(repr, sorted(unknown)))}; use 'senders' and 'backend'.",
+                error_id="eventx_signals.E012",
+            )
+        senders = spec.get("senders")
+        backend = spec.get("backend")
+        if backend is not None and not (isinstance(backend, str) and backend):
+            return AsyncSignalEntry(
+                path=path,
+                error=f"EVENTX_ASYNC_SIGNALS[{path!r}]['backend'] must be an alias of "
+                f"EVENTX_BACKENDS, not {backend!r}.",
+                error_id="eventx_signals.E012",
+            )
+    if isinstance(senders, str):
+        senders = [senders]
+    if senders is not None and not (
+        isinstance(senders, (list, tuple)) and all(isinstance(s, str) for s in senders)
+    ):
+        return AsyncSignalEntry(
+            path=path,
+            error=f"EVENTX_ASYNC_SIGNALS[{path!r}] must be a list of 'app_label.Model' "
+            f"labels (or None for every sender), not {senders!r}.",
+            error_id="eventx_signals.E010",
+        )
+    return AsyncSignalEntry(
+        path=path, senders=None if senders is None else list(senders), backend=backend
+    )
+
+
+def resolve_entry(entry: AsyncSignalEntry) -> tuple[Signal | None, str, str]:
+    """Return (signal or None, error message, check id) for a parsed entry."""
+    if entry.error:
+        return None, entry.error, entry.error_id
+    path = entry.path
+    try:
+        signal = import_string(path)
+    except ImportError:
+        return (
+            None,
+            f"EVENTX_ASYNC_SIGNALS names {path!r}, which cannot be imported; fix the "
+            "dotted path (module.attribute) or remove the entry.",
+            "eventx_signals.E007",
+        )
+    if not isinstance(signal, Signal):
+        return (
+            None,
+            f"EVENTX_ASYNC_SIGNALS names {path!r}, which is a {type(signal).__name__}, "
+            "not a django.dispatch.Signal; remove the entry.",
+            "eventx_signals.E008",
+        )
+    if isinstance(signal, AsyncSignal):
+        return None, "", ""  # already async: a warning, nothing to patch
+    reason = must_stay_synchronous(signal)
+    if reason:
+        return (
+            None,
+            f"EVENTX_ASYNC_SIGNALS names {path!r}, which must stay synchronous because "
+            f"{reason}; remove the entry.",
+            "eventx_signals.E009",
+        )
+    return signal, "", ""
+
+
+def must_stay_synchronous(signal: Signal) -> str | None:
+    """Why ``signal`` must stay synchronous, if it must."""
+    for path, reason in MUST_STAY_SYNCHRONOUS.items():
+        try:
+            if import_string(path) is signal:
+                return reason
+        except ImportError:
+            continue
+    return None
+
+
+def apply_async_signals(value: Any) -> list[Signal]:
+    """
+    Patch every valid entry of EVENTX_ASYNC_SIGNALS and return the signals
+    patched. Invalid entries are skipped: the system checks report each with
+    its fix, instead of start-up crashing.
+    """
+    patched = []
+    for entry in parse_async_signals(value):
+        signal, _, _ = resolve_entry(entry)
+        if signal is None:
+            continue
+        patch_signal(signal, senders=entry.senders, backend=entry.backend)
+        patched.append(signal)
+    return patched

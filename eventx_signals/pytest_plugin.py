@@ -4,10 +4,12 @@ entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .observers import CapturedEvent
+if TYPE_CHECKING:
+    from .testing import CapturedEvent
 
 
 @pytest.fixture

@@ -1,28 +1,45 @@
-"""AsyncSignal, and the background send shared with patched signals."""
+"""
+AsyncSignal, and the pipeline every background send goes through.
+
+One sequence serves ``send``, ``send_robust``, ``asend``, ``asend_robust``
+and patched signals alike:
+
+1. ``prepare()``: find the live receivers, split off those that must run in
+   the caller, snapshot the arguments into a ``Delivery``;
+2. route (also in ``prepare()``): pick the backend, and the database whose
+   commit the delivery waits for;
+3. hand off: ``send_in_background()`` / ``asend_in_background()``, the only
+   two steps that differ, since the async twin awaits.
+"""
 
 from __future__ import annotations
 
-import sys
+import logging
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal
-from django.dispatch.dispatcher import NO_RECEIVERS
 
-from . import observers
-from .backends import BaseBackend, backend_instances, get_backend
-from .conf import cached, hot_settings
-from .dispatch import Dispatch, call_like_django
-from .receivers import split_inline
-from .snapshot import snapshot_kwargs
-from .transactions import atomic_alias, submit_on_commit
+from . import conf
+from .backends.base import BaseBackend, backends
+from .backends.immediate import inline_backend
+from .delivery import Delivery, log_robust_failure, snapshot_kwargs
+from .internals import HAS_SENDER_CACHE, NO_RECEIVERS, caller_module
+from .labels import signal_label
+from .modes import is_inline, modes
+from .transactions import MANUAL_TRANSACTION, atomic_alias, submit_on_commit
+
+logger = logging.getLogger("eventx_signals")
 
 Responses = list[tuple[Any, "Future[Any]"]]
+# What prepare() returns: the background delivery, the part that runs in the
+# caller, the backend, and the database alias whose commit to wait for.
+Prepared = tuple["Delivery | None", "Delivery | None", "BaseBackend | None", "str | None"]
 
-# Every AsyncSignal of the process, for `manage.py eventx list`.
+# Every AsyncSignal of the process, for `manage.py eventx list` and the checks.
 all_async_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
 
 
@@ -30,12 +47,12 @@ class AsyncSignal(Signal):
     """
     A ``django.dispatch.Signal`` whose ``send()`` returns at once.
 
-    Each receiver runs later on ``backend`` (a name, a dotted path or a
-    backend instance; default: ``EVENTX_BACKEND``). ``send()`` returns
+    Each receiver runs later on the backend of the alias ``backend`` of
+    EVENTX_BACKENDS (default: ``"default"``). ``send()`` returns
     ``[(receiver, future), ...]``: each future resolves to the receiver's
     return value or raises its exception. Inside ``transaction.atomic()``
     receivers run only after commit unless ``on_commit=False`` (default:
-    ``EVENTX_ON_COMMIT``).
+    EVENTX_ON_COMMIT).
 
     Receivers run in Django's order: synchronous receivers in connection
     order, then ``async def`` receivers in connection order.
@@ -51,17 +68,21 @@ class AsyncSignal(Signal):
         super().__init__(use_caching=use_caching)
         if not (backend is None or isinstance(backend, (str, BaseBackend))):
             raise TypeError(
-                "AsyncSignal(backend=...) must be a backend name, a dotted path "
-                f"or a BaseBackend instance, not {type(backend).__name__}."
+                "AsyncSignal() backend must be an alias of EVENTX_BACKENDS (str) "
+                f"or a backend instance, not {type(backend).__name__}."
             )
+        if isinstance(backend, str) and not backend:
+            raise ValueError("AsyncSignal() backend must not be an empty alias.")
         if not (on_commit is None or isinstance(on_commit, bool)):
             raise TypeError(
-                f"AsyncSignal(on_commit=...) must be True, False or None, not {on_commit!r}."
+                f"AsyncSignal() on_commit must be True, False or None, not {on_commit!r}."
             )
         self.backend = backend
         self.on_commit = on_commit
         # The module that defines the signal, to name it in logs.
-        self.eventx_module = sys._getframe(1).f_globals.get("__name__")
+        self.eventx_module = caller_module(1)
+        if not HAS_SENDER_CACHE:
+            self.sender_receivers_cache = {}
         all_async_signals.add(self)
 
     def send(self, sender: Any, **named: Any) -> Responses:  # type: ignore[override]
@@ -96,6 +117,107 @@ class AsyncSignal(Signal):
         return await asend_in_background(self, sender, named, True, self.backend, self.on_commit)
 
 
+# -- 1 and 2: prepare and route ------------------------------------------------
+
+
+def prepare(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    robust: bool,
+    backend: str | BaseBackend | None,
+    on_commit: bool | None,
+    only: Callable[[Any], bool] | None,
+) -> Prepared:
+    """
+    Return (background delivery, inline part, backend, commit alias); either
+    delivery may be None.
+
+    With ``only``, just the receivers it accepts go to the background; the
+    inline part is then called exactly as Django's ``send()`` would call it.
+    Otherwise the inline part holds the ``keep_inline`` receivers.
+    """
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    if modes.special or only is not None:
+        return _prepare_special(
+            signal, sender, named, robust, backend, on_commit, only, sync_receivers, async_receivers
+        )
+    # The usual case, kept flat: each Python call here is a measurable share
+    # of what a send costs the request.
+    if async_receivers:
+        receivers = sync_receivers + async_receivers
+    elif sync_receivers:
+        receivers = sync_receivers
+    else:
+        return None, None, None, None
+    delivery = Delivery(
+        signal,
+        sender,
+        snapshot_kwargs(named) if named else named,
+        receivers,
+        len(sync_receivers),
+        robust,
+    )
+    if not isinstance(backend, BaseBackend):
+        backend = backends.instances.get(backend) or backends[backend]
+    if on_commit is None:
+        on_commit = conf.on_commit_value
+        if on_commit is None:
+            on_commit = conf.on_commit_default()
+    return delivery, None, backend, atomic_alias(named.get("using")) if on_commit else None
+
+
+def _prepare_special(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    robust: bool,
+    backend: str | BaseBackend | None,
+    on_commit: bool | None,
+    only: Callable[[Any], bool] | None,
+    sync_receivers: list[Any],
+    async_receivers: list[Any],
+) -> Prepared:
+    """prepare() when a test helper, a keep_inline mark or ``only`` is in play."""
+    if not sync_receivers and not async_receivers:
+        return None, None, None, None
+    if modes.capture_sinks:
+        modes.record(signal, sender, named)
+
+    def background(receiver: Any) -> bool:
+        return (only is None or only(receiver)) and not is_inline(receiver)
+
+    # Django's order (sync first) within each part.
+    background_sync = [r for r in sync_receivers if background(r)]
+    background_async = [r for r in async_receivers if background(r)]
+    inline_sync = [r for r in sync_receivers if not background(r)]
+    inline_async = [r for r in async_receivers if not background(r)]
+    delivery = inline = None
+    if background_sync or background_async:
+        delivery = Delivery(
+            signal,
+            sender,
+            snapshot_kwargs(named),
+            background_sync + background_async,
+            len(background_sync),
+            robust,
+        )
+    if inline_sync or inline_async:
+        inline = Delivery(
+            signal, sender, named, inline_sync + inline_async, len(inline_sync), robust
+        )
+    if modes.eager_depth:
+        return delivery, inline, inline_backend, None
+    if not isinstance(backend, BaseBackend):
+        backend = backends[backend]
+    if on_commit is None:
+        on_commit = conf.on_commit_default()
+    return delivery, inline, backend, atomic_alias(named.get("using")) if on_commit else None
+
+
+# -- 3. hand off ------------------------------------------------------------------
+
+
 def send_in_background(
     signal: Signal,
     sender: Any,
@@ -107,72 +229,31 @@ def send_in_background(
 ) -> Responses:
     """
     Dispatch the live receivers of ``signal`` for ``sender`` in the
-    background and return ``[(receiver, future), ...]``.
-
-    Receivers marked ``keep_inline`` run in the caller first, their futures
-    already complete. With ``only``, just the receivers it accepts go to the
-    background; the others are called first, exactly as Django's ``send()``
-    would call them (return values, exceptions propagate).
+    background and return ``[(receiver, future), ...]``; receivers that must
+    run in the caller run first (see ``prepare()``).
     """
-    if observers.special or only is not None:
-        return _send_in_general(signal, sender, named, robust, backend, on_commit, only)
-    # The common case: every receiver goes to the backend. Kept flat, with
-    # _submit() and _route() inlined, because each Python call here is a
-    # measurable share of the cost of a send.
-    sync_receivers, async_receivers = signal._live_receivers(sender)
-    if async_receivers:
-        receivers = sync_receivers + async_receivers
-    elif sync_receivers:
-        receivers = sync_receivers
-    else:
-        return []
-    dispatch = Dispatch(
-        signal,
-        sender,
-        snapshot_kwargs(named) if named else named,
-        receivers,
-        len(sync_receivers),
-        robust,
+    delivery, inline, target, alias = prepare(
+        signal, sender, named, robust, backend, on_commit, only
     )
-    if not isinstance(backend, BaseBackend):
-        backend = backend_instances.get(backend) or get_backend(backend)
-    if on_commit is None:
-        on_commit = hot_settings.get("ON_COMMIT")
-        if on_commit is None:
-            on_commit = cached("ON_COMMIT")
-    alias = atomic_alias(named.get("using")) if on_commit else None
-    if alias is None:
-        backend.submit(dispatch)
-    else:
-        submit_on_commit(dispatch, alias, backend.submit)
-    if len(receivers) == 1:
-        return [(receivers[0], dispatch.futures[0])]
-    return list(zip(receivers, dispatch.futures))
-
-
-def _send_in_general(
-    signal: Signal,
-    sender: Any,
-    named: dict[str, Any],
-    robust: bool,
-    backend: str | BaseBackend | None,
-    on_commit: bool | None,
-    only: Callable[[Any], bool] | None,
-) -> Responses:
-    dispatch, inline = _prepare(signal, sender, named, robust, only)
     responses: Responses = []
     if inline is not None:
         if only is None:
-            run_inline(inline)
-            responses = list(zip(inline.receivers, inline.futures))
+            inline_backend.submit(inline)
+            responses = inline.responses()
         else:
-            responses = call_like_django(
-                signal, sender, named, inline.receivers, inline.async_from, robust
-            )
-    if dispatch is not None:
-        _submit(dispatch, named, backend, on_commit)
-        responses += zip(dispatch.receivers, dispatch.futures)
-    return responses
+            responses = call_like_django(inline, named)
+    if delivery is None:
+        return responses
+    if alias is None:
+        target.submit(delivery)  # type: ignore[union-attr]
+    elif alias == MANUAL_TRANSACTION:
+        _warn_manual_transaction(delivery)
+        inline_backend.submit(delivery)
+    else:
+        submit_on_commit(delivery, alias, target.submit)  # type: ignore[union-attr]
+    if inline is None:
+        return delivery.responses()
+    return responses + delivery.responses()
 
 
 async def asend_in_background(
@@ -184,81 +265,62 @@ async def asend_in_background(
     on_commit: bool | None = None,
     only: Callable[[Any], bool] | None = None,
 ) -> Responses:
-    """Async twin of ``send_in_background()``."""
-    dispatch, inline = _prepare(signal, sender, named, robust, only)
+    """Async twin of ``send_in_background()``: it awaits where that one calls."""
+    delivery, inline, target, alias = prepare(
+        signal, sender, named, robust, backend, on_commit, only
+    )
     responses: Responses = []
     if inline is not None:
         if only is None:
-            await get_backend("immediate").asubmit(inline)
-            responses = list(zip(inline.receivers, inline.futures))
+            await inline_backend.asubmit(inline)
+            responses = inline.responses()
         else:
-            responses = await sync_to_async(call_like_django)(
-                signal, sender, named, inline.receivers, inline.async_from, robust
-            )
-    if dispatch is not None:
-        chosen, alias = _route(named, backend, on_commit)
-        if alias is None:
-            await chosen.asubmit(dispatch)
-        else:
-            submit_on_commit(dispatch, alias, chosen.submit)
-        responses += zip(dispatch.receivers, dispatch.futures)
-    return responses
-
-
-def run_inline(dispatch: Dispatch) -> None:
-    """Run a dispatch in the caller, as the immediate backend does."""
-    get_backend("immediate").submit(dispatch)
-
-
-def _prepare(
-    signal: Signal,
-    sender: Any,
-    named: dict[str, Any],
-    robust: bool,
-    only: Callable[[Any], bool] | None,
-) -> tuple[Dispatch | None, Dispatch | None]:
-    """Return the background dispatch and the inline one (either may be None)."""
-    sync_receivers, async_receivers = signal._live_receivers(sender)
-    if not sync_receivers and not async_receivers:
-        return None, None
-    if observers.capturing:
-        observers.record(signal, sender, named)
-    kwargs = snapshot_kwargs(named)
-    background, background_async_from, inline, inline_async_from = split_inline(
-        sync_receivers, async_receivers, only
-    )
-    return (
-        Dispatch(signal, sender, kwargs, background, background_async_from, robust)
-        if background
-        else None,
-        Dispatch(signal, sender, named, inline, inline_async_from, robust) if inline else None,
-    )
-
-
-def _submit(
-    dispatch: Dispatch,
-    named: dict[str, Any],
-    backend: str | BaseBackend | None,
-    on_commit: bool | None,
-) -> None:
-    """Hand ``dispatch`` to its backend now, or when the transaction commits."""
-    chosen, alias = _route(named, backend, on_commit)
+            responses = await sync_to_async(call_like_django)(inline, named)
+    if delivery is None:
+        return responses
     if alias is None:
-        chosen.submit(dispatch)
+        await target.asubmit(delivery)  # type: ignore[union-attr]
+    elif alias == MANUAL_TRANSACTION:
+        _warn_manual_transaction(delivery)
+        await inline_backend.asubmit(delivery)
     else:
-        submit_on_commit(dispatch, alias, chosen.submit)
+        submit_on_commit(delivery, alias, target.submit)  # type: ignore[union-attr]
+    return responses + delivery.responses()
 
 
-def _route(
-    named: dict[str, Any],
-    backend: str | BaseBackend | None,
-    on_commit: bool | None,
-) -> tuple[BaseBackend, str | None]:
-    """Return the backend, and the alias whose commit to wait for (if any)."""
-    if observers.eager_depth:
-        return get_backend("immediate"), None
-    if not isinstance(backend, BaseBackend):
-        backend = get_backend(backend)
-    if on_commit is None:
-        on_commit = cached("ON_COMMIT")
-    return backend, atomic_alias(named.get("using")) if on_commit else None
+_manual_transaction_warned = False
+
+
+def _warn_manual_transaction(delivery: Delivery) -> None:
+    global _manual_transaction_warned
+    if not _manual_transaction_warned:
+        _manual_transaction_warned = True
+        logger.warning(
+            "A dispatch of %s was made with autocommit turned off by hand "
+            "(transaction.set_autocommit(False)); its receivers ran in the caller, "
+            "inside that transaction, as Django's own signals would. Use "
+            "transaction.atomic() to have them run in the background after commit. "
+            "(Logged once per process.)",
+            signal_label(delivery.signal),
+        )
+
+
+def call_like_django(inline: Delivery, named: dict[str, Any]) -> Responses:
+    """
+    Call receivers in the caller exactly as Django's ``send()`` (or, if
+    robust, ``send_robust()``) would: return values, not futures, and a
+    non-robust failure propagates and skips the receivers after it.
+    """
+    responses = []
+    signal, sender = inline.signal, inline.sender
+    for index, receiver in enumerate(inline.receivers):
+        call = async_to_sync(receiver) if index >= inline.async_from else receiver
+        try:
+            response = call(signal=signal, sender=sender, **named)
+        except Exception as err:
+            if not inline.robust:
+                raise
+            log_robust_failure(receiver, err)
+            response = err
+        responses.append((receiver, response))
+    return responses

@@ -3,54 +3,66 @@
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 
 
-def _value(counter: itertools.count[int]) -> int:
-    # itertools.count has no read accessor; its repr is "count(N)".
-    return int(repr(counter)[6:-1])
+class AtomicCounter:
+    """
+    A counter that senders advance without a lock.
 
+    ``next()`` on an ``itertools.count`` is one C call, atomic under the GIL,
+    so the request path takes no lock. Reading it has no public accessor, so
+    a read advances it too and remembers how many reads there were: the
+    value is what ``next()`` returns minus the reads before it.
+    """
 
-def _advance(counter: itertools.count[int], runs: int) -> None:
-    next(counter)  # a dispatch has at least one run; most have exactly one
-    for _ in range(runs - 1):
-        next(counter)
+    __slots__ = ("_count", "_reads", "_read_lock", "advance")
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+        self._reads = 0
+        self._read_lock = threading.Lock()
+        #: Add one; the send path calls this directly.
+        self.advance = self._count.__next__
+
+    def add(self, amount: int) -> None:
+        for _ in range(amount):
+            self.advance()
+
+    @property
+    def value(self) -> int:
+        with self._read_lock:
+            value = next(self._count) - self._reads
+            self._reads += 1
+        return value
 
 
 class Counters:
     """
     Counts receiver runs (one run = one receiver called for one dispatch).
 
-    Runs accepted and runs started are counted with ``itertools.count``,
-    whose ``next()`` is atomic under the GIL, so the sender's path takes no
-    lock. Finished runs are counted under a lock, which also wakes
-    ``wait_until_done()``.
+    Runs accepted and runs started are counted without a lock (see
+    ``AtomicCounter``); finished runs are counted under a lock, which also
+    wakes ``wait_until_done()``.
     """
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
-        #: Advanced once per run accepted; the send path calls next() on it
-        #: directly for the common one-run dispatch.
-        self.accepted_runs = itertools.count()
-        self._started = itertools.count()
+        """Start from zero (also in a forked child, whose parent's lock may
+        be held for good)."""
+        self.accepted = AtomicCounter()
+        self.started = AtomicCounter()
         self._lock = threading.Lock()
         self._finished_condition = threading.Condition(self._lock)
         self._waiters = 0
         self.succeeded = 0
         self.failed = 0
-        self.retried = 0
         self.dropped = 0
+        self.inline = 0
         self.completed = 0
-
-    def accepted(self, runs: int) -> None:
-        _advance(self.accepted_runs, runs)
-
-    def started(self, runs: int) -> None:
-        _advance(self._started, runs)
 
     def finished(self, runs: int, succeeded: int, failed: int) -> None:
         with self._lock:
@@ -64,37 +76,33 @@ class Counters:
         with self._lock:
             self.dropped += runs
 
-    @property
-    def dispatched(self) -> int:
-        return _value(self.accepted_runs)
+    def record_inline(self, runs: int) -> None:
+        with self._lock:
+            self.inline += runs
 
     @property
     def pending(self) -> int:
-        return _value(self.accepted_runs) - _value(self._started)
+        return self.accepted.value - self.started.value
 
     @property
     def running(self) -> int:
+        started = self.started.value
         with self._lock:
-            completed = self.completed
-        return _value(self._started) - completed
+            return started - self.completed
 
     def as_dict(self) -> dict[str, int]:
+        dispatched = self.accepted.value
+        started = self.started.value
         with self._lock:
-            started = _value(self._started)
-            running = started - self.completed
-            values = {
+            return {
+                "dispatched": dispatched,
                 "succeeded": self.succeeded,
                 "failed": self.failed,
-                "retried": self.retried,
                 "dropped": self.dropped,
+                "inline": self.inline,
+                "pending": dispatched - started,
+                "running": started - self.completed,
             }
-        dispatched = _value(self.accepted_runs)
-        return {
-            "dispatched": dispatched,
-            **values,
-            "pending": dispatched - started,
-            "running": running,
-        }
 
     def wait_until_done(self, timeout: float | None) -> None:
         """
@@ -103,16 +111,16 @@ class Counters:
         Raise TimeoutError naming how many runs are still pending or running.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        target = _value(self.accepted_runs)
+        target = self.accepted.value
         with self._finished_condition:
             self._waiters += 1
             try:
                 while self.completed < target:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        started = _value(self._started)
+                        started = self.started.value
                         raise TimeoutError(
-                            f"{_value(self.accepted_runs) - started} receiver runs are still "
+                            f"{self.accepted.value - started} receiver runs are still "
                             f"queued and {started - self.completed} still running after "
                             f"waiting {timeout} seconds."
                         )
@@ -128,11 +136,8 @@ def stats() -> dict[str, int]:
     """
     Return the process-wide counters of receiver runs.
 
-    Keys: dispatched, succeeded, failed, retried, dropped, pending, running.
+    Keys: dispatched, succeeded, failed, dropped (queue full, ``when_full``
+    ``"drop"``), inline (run in the sender because the queue was full),
+    pending (queued) and running.
     """
     return counters.as_dict()
-
-
-if hasattr(os, "register_at_fork"):
-    # A forked child starts with no queued or running work of its own.
-    os.register_at_fork(after_in_child=counters.reset)

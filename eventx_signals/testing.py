@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import observers
-from .observers import CapturedEvent
+from .delivery import in_worker
+from .labels import signal_label
+from .modes import modes
 from .stats import counters
-from .worker_pool import in_worker_thread
 
 __all__ = ["CapturedEvent", "capture_events", "eager", "wait_for_events"]
 
@@ -27,7 +29,7 @@ def wait_for_events(timeout: float | None = 10.0) -> None:
     Dispatches still waiting for their transaction to commit are not
     "dispatched" yet and are not waited for.
     """
-    if in_worker_thread():
+    if in_worker.get():
         raise RuntimeError(
             "wait_for_events() cannot be called from a receiver running on a "
             "worker thread: it would wait for itself. Wait on the futures "
@@ -46,11 +48,22 @@ class eager(contextlib.ContextDecorator):
     """
 
     def __enter__(self) -> eager:
-        observers.enter_eager()
+        modes.enter_eager()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        observers.exit_eager()
+        modes.exit_eager()
+
+
+@dataclass(frozen=True)
+class CapturedEvent:
+    """One dispatch seen by ``capture_events()``."""
+
+    signal: Any
+    #: The event name, or the dotted path of the signal.
+    name: str
+    sender: Any
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -60,8 +73,13 @@ def capture_events() -> Iterator[list[CapturedEvent]]:
     name, sender, kwargs)`` items of the yielded list (``name`` is the event
     name or the signal's dotted path). Receivers still run as usual.
     """
-    events = observers.start_capture()
+    events: list[CapturedEvent] = []
+
+    def sink(signal: Any, sender: Any, kwargs: dict[str, Any]) -> None:
+        events.append(CapturedEvent(signal, signal_label(signal), sender, dict(kwargs)))
+
+    modes.add_capture_sink(sink)
     try:
         yield events
     finally:
-        observers.stop_capture(events)
+        modes.remove_capture_sink(sink)

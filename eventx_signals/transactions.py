@@ -1,20 +1,29 @@
-"""Hand a dispatch to its backend only once the caller's transaction commits."""
+"""Hand a delivery to its backend only once the caller's transaction commits."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from asyncio import _get_running_loop
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.connection import ConnectionDoesNotExist
 
-from .dispatch import Dispatch
+from .internals import running_loop
+
+if TYPE_CHECKING:
+    from .delivery import Delivery
 
 logger = logging.getLogger("eventx_signals")
+
+#: What ``atomic_alias()`` returns when autocommit was turned off by hand
+#: (``transaction.set_autocommit(False)``) outside any atomic block. Like
+#: Django's ``on_commit()``, which refuses that situation, no background run
+#: may start before a commit nobody can see coming: the receivers run in the
+#: caller, inside that transaction, as Django's own signal would run them.
+MANUAL_TRANSACTION = "<manual transaction>"
 
 
 # This thread's connection wrapper per alias. Django keeps one wrapper per
@@ -28,23 +37,30 @@ _generation = 0
 
 def atomic_alias(using: Any) -> str | None:
     """
-    Return the database alias whose transaction a dispatch must wait for, or
-    None when no atomic block is open there. ``using`` is the alias the signal
-    names (model signals pass ``using=``); the default alias otherwise.
+    Return the database alias whose transaction a delivery must wait for,
+    None when no atomic block is open there, or MANUAL_TRANSACTION. ``using``
+    is the alias the signal names (model signals pass ``using=``); the
+    default alias otherwise.
     """
     alias = using if isinstance(using, str) else DEFAULT_DB_ALIAS
-    if _get_running_loop() is not None:
+    if running_loop() is not None:
         # Async code: Django's Local is per task there, so no caching.
         connection = _lookup(alias)
-        return alias if connection.in_atomic_block else None
-    cache = _thread_connections.__dict__
-    if cache.get("generation") != _generation:
-        cache.clear()
-        cache["generation"] = _generation
-    connection = cache.get(alias)
-    if connection is None:
-        connection = cache[alias] = _lookup(alias)
-    return connection.alias if connection.in_atomic_block else None
+    else:
+        cache = _thread_connections.__dict__
+        if cache.get("generation") != _generation:
+            cache.clear()
+            cache["generation"] = _generation
+        connection = cache.get(alias)
+        if connection is None:
+            connection = cache[alias] = _lookup(alias)
+    if connection.in_atomic_block:
+        return str(connection.alias)
+    # Before it connects, a wrapper's autocommit reads False: only an open
+    # connection can be in a transaction managed by hand.
+    if connection.autocommit or connection.connection is None:
+        return None
+    return MANUAL_TRANSACTION
 
 
 def _lookup(alias: str) -> Any:
@@ -63,32 +79,32 @@ def _forget_connections(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_connections, dispatch_uid="eventx_signals.transactions")
 
 
-def submit_on_commit(dispatch: Dispatch, alias: str, submit: Callable[[Dispatch], None]) -> None:
+def submit_on_commit(delivery: Delivery, alias: str, submit: Callable[[Delivery], None]) -> None:
     """
-    Submit ``dispatch`` when the transaction on ``alias`` commits.
+    Submit ``delivery`` when the transaction on ``alias`` commits.
 
     If it rolls back, Django drops the callback without calling it; the
     callback's owner is then freed and cancels the futures, so nobody waits
     on them forever.
     """
-    transaction.on_commit(_PendingCommit(dispatch, submit).submit, using=alias)
+    transaction.on_commit(_PendingCommit(delivery, submit).submit, using=alias)
 
 
 class _PendingCommit:
-    __slots__ = ("dispatch", "_submit")
+    __slots__ = ("delivery", "_submit")
 
-    def __init__(self, dispatch: Dispatch, submit: Callable[[Dispatch], None]) -> None:
-        self.dispatch: Dispatch | None = dispatch
+    def __init__(self, delivery: Delivery, submit: Callable[[Delivery], None]) -> None:
+        self.delivery: Delivery | None = delivery
         self._submit = submit
 
     def submit(self) -> None:
-        dispatch, self.dispatch = self.dispatch, None
-        if dispatch is not None:
-            self._submit(dispatch)
+        delivery, self.delivery = self.delivery, None
+        if delivery is not None:
+            self._submit(delivery)
 
     def __del__(self) -> None:
-        dispatch = self.dispatch
-        if dispatch is not None:
-            self.dispatch = None
-            dispatch.cancel()
-            logger.debug("Discarded %d receiver runs after a rollback.", len(dispatch))
+        delivery = self.delivery
+        if delivery is not None:
+            self.delivery = None
+            delivery.cancel()
+            logger.debug("Discarded %d receiver runs after a rollback.", len(delivery))

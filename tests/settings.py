@@ -14,8 +14,15 @@ INSTALLED_APPS = [
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
+# The default backend, and an alias that runs receivers inline, for the
+# tests that compare the two.
+EVENTX_BACKENDS = {
+    "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
+    "immediate": {"BACKEND": "eventx_signals.backends.immediate.ImmediateBackend"},
+}
 
-def _database_from_url(url: str) -> dict:
+
+def _database_from_url(url: str) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql"):
         raise ValueError(f"EVENTX_TEST_DATABASE_URL must be a postgres:// URL, not {url!r}.")

@@ -219,7 +219,7 @@ def test_receivers_of_one_dispatch_share_one_context(signal):
 
 
 def test_cancelled_future_skips_its_receiver(gate):
-    backend = ThreadBackend(workers=1)
+    backend = ThreadBackend(options={"workers": 1})
     blocker = AsyncSignal(backend=backend)
     blocker.connect(gate)
     signal = AsyncSignal(backend=backend)
@@ -304,4 +304,3 @@ def test_async_and_sync_receivers_of_one_dispatch_share_one_context(signal):
     signal.send(sender=None)
     wait_for_events(5)
     assert seen == [1, 2, 3]
-

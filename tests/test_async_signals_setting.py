@@ -9,9 +9,8 @@ from django.dispatch import Signal
 from django.test import override_settings
 
 from eventx_signals import AsyncSignal, unpatch_signal
-from eventx_signals.async_signals_setting import apply_async_signals
 from eventx_signals.checks import check_async_signals_setting
-from eventx_signals.patching import get_patch, is_patched
+from eventx_signals.patching import apply_async_signals, get_patch, is_patched
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +95,9 @@ def test_bad_entries_are_reported(value, expected_id, words):
 
 @override_settings(EVENTX_AUTODISCOVER="yes")
 def test_autodiscover_must_be_bool():
-    assert [m.id for m in check_async_signals_setting()] == ["eventx_signals.E011"]
+    from eventx_signals.checks import check_settings
+
+    assert [m.id for m in check_settings()] == ["eventx_signals.E011"]
 
 
 def test_one_settings_line_makes_existing_receivers_async(tmp_path):

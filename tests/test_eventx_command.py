@@ -1,4 +1,4 @@
-"""manage.py eventx list | migrate"""
+"""manage.py eventx list | codemod"""
 
 import shutil
 from io import StringIO
@@ -12,7 +12,7 @@ from django.dispatch import receiver
 from eventx_signals import AsyncSignal, event_listener, keep_inline, patched_signal
 from tests.testapp.models import Order
 
-FIXTURES = Path(__file__).parent / "migration_fixtures"
+FIXTURES = Path(__file__).parent / "codemod_fixtures"
 
 inventory_signal = AsyncSignal()
 
@@ -62,27 +62,32 @@ def test_list_shows_signals_events_receivers_and_modes():
     assert "background  tests.test_eventx_command.on_order_saved  <- testapp.Order" in lines
 
 
-def test_migrate_prints_a_diff_and_writes_nothing(tmp_path, monkeypatch):
+def test_codemod_prints_a_diff_and_writes_nothing(tmp_path, monkeypatch):
     tree = tmp_path / "project"
     shutil.copytree(FIXTURES, tree)
     monkeypatch.chdir(tmp_path)
     before = {p: p.read_bytes() for p in tree.rglob("*.py")}
+    out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="could not be parsed"):
-        run("migrate", "project")
+        call_command("eventx", "codemod", "project", stdout=out, stderr=err)
+    assert out.getvalue().startswith("--- a/project/accounts/signals.py\n")
+    assert "project/broken.py:3: error: cannot parse" in err.getvalue()
     assert {p: p.read_bytes() for p in tree.rglob("*.py")} == before
 
 
-def test_migrate_apply_writes_files(tmp_path, monkeypatch):
+def test_codemod_apply_writes_files(tmp_path, monkeypatch):
     tree = tmp_path / "project"
     shutil.copytree(FIXTURES, tree)
     (tree / "broken.py").unlink()
     monkeypatch.chdir(tmp_path)
-    output = run("migrate", "project", "--apply")
-    assert "Wrote" in output
+    out, err = StringIO(), StringIO()
+    call_command("eventx", "codemod", "project", "--apply", stdout=out, stderr=err)
+    assert out.getvalue() == ""
+    assert "Wrote project/accounts/signals.py\n" in err.getvalue()
     assert "AsyncSignal(" in (tree / "accounts" / "signals.py").read_text()
 
 
-def test_migrate_unknown_path_is_a_command_error(tmp_path, monkeypatch):
+def test_codemod_unknown_path_is_a_command_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(CommandError, match="nowhere"):
-        run("migrate", "nowhere")
+    with pytest.raises(CommandError, match="PATH 'nowhere' does not exist"):
+        run("codemod", "nowhere")

@@ -133,14 +133,16 @@ def test_background_requests_are_faster_than_inline(demo):
 
 def test_patched_post_save_ran_in_the_request_then_on_workers(demo):
     rows = re.findall(
-        r"^\s+order #(\d+) created\s+for (\w+)\s+written by thread (\S+)$", demo.stdout, re.MULTILINE
+        r"^\s+order #(\d+) created\s+for (\w+)\s+written by thread (\S+)$",
+        demo.stdout,
+        re.MULTILINE,
     )
     assert [user for _, user, _ in rows] == USERS
     threads = {user: thread for _, user, thread in rows}
     for user in INLINE_USERS:
         assert threads[user] == "MainThread"
     for user in BACKGROUND_USERS:
-        assert threads[user].startswith("eventx-worker-"), threads[user]
+        assert threads[user].startswith("eventx-default-worker-"), threads[user]
 
 
 def test_keep_inline_receiver_cleared_the_cache_before_each_response(demo):
@@ -181,8 +183,7 @@ def test_eventx_list_shows_where_each_receiver_runs(workdir):
             current.append(" ".join(line.split()))
 
     assert sections[
-        "django.db.models.signals.post_save  [patched signal]  "
-        "(background for senders shop.Order)"
+        "django.db.models.signals.post_save  [patched signal]  (background for senders shop.Order)"
     ] == [
         "background shop.receivers.write_audit_entry <- shop.Order",
         "inline shop.receivers.invalidate_order_list_cache <- shop.Order",

@@ -5,6 +5,8 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal
 
+IMMEDIATE = {"default": {"BACKEND": "eventx_signals.backends.immediate.ImmediateBackend"}}
+
 
 def test_runs_inline_before_send_returns(recorder):
     signal = AsyncSignal(backend="immediate")
@@ -45,19 +47,18 @@ def test_async_receiver_from_sync_and_async_callers():
     assert asyncio.run(main()) == ("done", "done")
 
 
-@override_settings(EVENTX_BACKEND="immediate")
+@override_settings(EVENTX_BACKENDS=IMMEDIATE)
 def test_setting_switches_every_signal_without_restart(signal, recorder):
     signal.connect(recorder)
     signal.send(sender=None)
     assert recorder.threads == [threading.current_thread()]
 
 
-@override_settings(EVENTX_BACKEND_OPTIONS={"workers": 2, "when_full": "drop"})
-def test_switching_to_immediate_keeps_the_thread_options(signal, recorder):
-    from eventx_signals.checks import check_backend_settings
+def test_immediate_backend_takes_no_options():
+    from eventx_signals.checks import check_backends
 
-    signal.connect(recorder)
-    with override_settings(EVENTX_BACKEND="immediate"):
-        [(_, future)] = signal.send(sender=None)
-        assert check_backend_settings() == []
-    assert future.result(0) == 1
+    with override_settings(
+        EVENTX_BACKENDS={"default": {**IMMEDIATE["default"], "OPTIONS": {"workers": 2}}}
+    ):
+        [message] = [m for m in check_backends() if m.id == "eventx_signals.E003"]
+    assert "Unknown option 'workers'" in message.msg

@@ -57,7 +57,7 @@ def test_stats_count_runs(signal):
         "dispatched",
         "succeeded",
         "failed",
-        "retried",
+        "inline",
         "dropped",
         "pending",
         "running",
@@ -71,7 +71,7 @@ def test_stats_count_runs(signal):
 def test_stats_show_pending_and_running(signal, gate):
     from eventx_signals.backends.thread import ThreadBackend
 
-    backend = ThreadBackend(workers=1)
+    backend = ThreadBackend(options={"workers": 1})
     one_worker = AsyncSignal(backend=backend)
     one_worker.connect(gate)
     one_worker.connect(succeed)

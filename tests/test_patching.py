@@ -27,7 +27,7 @@ def plain():
 def test_patched_send_returns_futures_and_runs_off_thread(plain, recorder):
     plain.connect(recorder)
     patch_signal(plain)
-    [(rec, future)] = plain.send(sender="s", x=1)
+    [(_rec, future)] = plain.send(sender="s", x=1)
     assert future.result(5) == 1
     assert recorder.threads[0] is not threading.current_thread()
     assert recorder.calls == [("s", {"signal": plain, "x": 1})]

@@ -146,7 +146,7 @@ def test_async_marked_receiver_is_still_detected_as_async():
         async def coroutine_receiver(sender, **kwargs):
             return "coroutine"
 
-        sync_receivers, async_receivers = signal._live_receivers(None)
+        _sync_receivers, async_receivers = signal._live_receivers(None)
         assert async_receivers == [coroutine_receiver]
         [(_, future)] = signal.send(sender=None)
         assert future.result(5) == "coroutine"

@@ -61,7 +61,7 @@ def test_sigterm_initiated_shutdown_drains(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_gets_a_fresh_pool(gate):
-    backend = ThreadBackend(workers=1)
+    backend = ThreadBackend(options={"workers": 1})
     signal = AsyncSignal(backend=backend)
     read_end, write_end = os.pipe()
 
@@ -120,15 +120,15 @@ def test_close_runs_what_no_worker_is_left_to_run(recorder):
     # started: the queue holds work and the pool has no worker.
     import time
 
-    from eventx_signals.dispatch import Dispatch
+    from eventx_signals.backends.thread import ThreadBackend
+    from eventx_signals.delivery import Delivery
     from eventx_signals.stats import counters
-    from eventx_signals.worker_pool import WorkerPool
 
-    pool = WorkerPool(workers=2, queue_size=10, when_full="block", block_timeout=1)
-    dispatches = [Dispatch(None, "s", {}, [recorder], 1, False) for _ in range(3)]
+    pool = ThreadBackend("test", {"workers": 2, "queue_size": 10})
+    dispatches = [Delivery(None, "s", {}, [recorder], 1, False) for _ in range(3)]
     for dispatch in dispatches:
-        counters.accepted(1)
+        counters.accepted.add(1)
         pool._queue.put(dispatch)
-    assert pool.close(time.monotonic() + 10) == 0
+    assert pool.shutdown(time.monotonic() + 10) == 0
     assert len(recorder.calls) == 3
     assert [d.futures[0].result(0) for d in dispatches] == [1, 2, 3]

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def one_worker_signal(gate):
-    backend = ThreadBackend(workers=1)
+    backend = ThreadBackend(options={"workers": 1})
     blocker = AsyncSignal(backend=backend)
     blocker.connect(gate)
     signal = AsyncSignal(backend=backend)

@@ -26,10 +26,9 @@ class EagerInAPlainTestCase(TestCase):
         audit_log.clear()
 
     def test_context_manager(self):
-        with patched_signal(post_save, senders=[Order]):
-            with eager():
-                Order.objects.create(number="E-1")
-                self.assertEqual(audit_log, [("E-1", True, threading.current_thread())])
+        with patched_signal(post_save, senders=[Order]), eager():
+            Order.objects.create(number="E-1")
+            self.assertEqual(audit_log, [("E-1", True, threading.current_thread())])
 
     @eager()
     def test_decorator(self):

@@ -15,7 +15,8 @@ from eventx_signals.testing import wait_for_events
 
 
 def pool_threads(backend):
-    return [t for t in threading.enumerate() if t.name.startswith(backend.pool.name)]
+    prefix = f"{backend.name}-worker-"
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ def make_backend():
     backends = []
 
     def make(**options):
-        backend = ThreadBackend(**options)
-        backend.pool.name = f"test-pool-{id(backend)}"
+        backend = ThreadBackend(options=options)
+        backend.name = f"test-pool-{id(backend)}"
         backends.append(backend)
         return backend
 
@@ -86,7 +87,9 @@ def test_when_full_inline_runs_in_the_caller(make_backend, gate, recorder):
 
 
 def test_when_full_block_waits_for_room(make_backend, gate, recorder):
-    backend = make_backend(workers=1, queue_size=1, when_full="block", block_timeout=10)
+    backend = make_backend(
+        workers=1, queue_size=1, when_full="block", block_timeout=10, max_extra_workers=0
+    )
     filled(backend, gate, 1)
     signal = AsyncSignal(backend=backend)
     signal.connect(recorder)
@@ -107,7 +110,9 @@ def test_when_full_block_waits_for_room(make_backend, gate, recorder):
 
 
 def test_when_full_block_times_out_then_runs_inline(make_backend, gate, recorder, caplog):
-    backend = make_backend(workers=1, queue_size=1, when_full="block", block_timeout=0.05)
+    backend = make_backend(
+        workers=1, queue_size=1, when_full="block", block_timeout=0.05, max_extra_workers=0
+    )
     filled(backend, gate, 1)
     signal = AsyncSignal(backend=backend)
     signal.connect(recorder)
@@ -115,7 +120,7 @@ def test_when_full_block_times_out_then_runs_inline(make_backend, gate, recorder
         [(_, future)] = signal.send(sender=None)
     assert future.done()
     assert recorder.threads == [threading.current_thread()]
-    assert any("stayed full" in r.getMessage() for r in caplog.records)
+    assert any("has had a full queue for 0.05 seconds" in r.getMessage() for r in caplog.records)
 
 
 def test_worker_sending_into_a_full_queue_does_not_deadlock(make_backend):
@@ -213,10 +218,10 @@ def test_concurrent_senders_run_each_receiver_exactly_once():
         ({"workers": 0}, "'workers' must be a positive integer"),
         ({"queue_size": "big"}, "'queue_size' must be a positive integer"),
         ({"when_full": "sometimes"}, "'when_full' must be one of"),
-        ({"block_timeout": -1}, "'block_timeout' must be a number of seconds"),
+        ({"block_timeout": -1}, "'block_timeout' must be a finite number of seconds"),
         ({"threads": 2}, "Unknown option 'threads'"),
     ],
 )
 def test_bad_options_raise_configuration_error(options, message):
     with pytest.raises(EventxConfigurationError, match=message):
-        ThreadBackend(**options)
+        ThreadBackend(options=options)

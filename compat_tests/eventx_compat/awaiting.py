@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 import django.dispatch
+
 from eventx_signals import AsyncSignal
 
 #: Seconds to wait for the futures of one dispatch before failing the test.

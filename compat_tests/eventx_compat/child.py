@@ -89,6 +89,7 @@ def _make_runner_class() -> type:
 
 # -- mode "patched": check the patch, then await its futures ------------------
 
+
 def _probe(signal: Any, label: str) -> str | None:
     """
     Check that ``signal`` dispatches in the background: send() returns
@@ -141,6 +142,7 @@ def _prepare_patched_mode(report: dict[str, Any]) -> str | None:
 
 
 # -- main -------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)

@@ -68,7 +68,9 @@ def consistency_problems(expected: dict[str, dict[str, str]], readme: Path) -> l
         problems.append(f"{key[0]} {key[1]} is in {readme.name} but not in expected_differences.py")
     for key in sorted(in_python.keys() & in_readme.keys()):
         if " ".join(in_python[key].split()) != " ".join(in_readme[key].split()):
-            problems.append(f"{key[0]} {key[1]}: the reasons in {readme.name} and expected_differences.py differ")
+            problems.append(
+                f"{key[0]} {key[1]}: the reasons in {readme.name} and expected_differences.py differ"
+            )
     for key, reason in in_python.items():
         if not reason.strip() or "\n" in reason.strip():
             problems.append(f"{key[0]} {key[1]}: the reason must be one non-empty line")

@@ -65,19 +65,25 @@ def download_sdist(cache_dir: Path, version: str) -> Path:
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     base = [
-        sys.executable, "-m", "pip", "download",
-        "--no-deps", "--no-binary", ":all:",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
         "--disable-pip-version-check",
-        "--timeout", "30", "--retries", "2",
+        "--timeout",
+        "30",
+        "--retries",
+        "2",
     ]
     outputs = []
     for extra in ([], ["--no-build-isolation"]):
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".download-") as tmp:
             command = base + extra + [f"Django=={version}", "-d", tmp]
             try:
-                completed = subprocess.run(
-                    command, capture_output=True, text=True, timeout=900
-                )
+                completed = subprocess.run(command, capture_output=True, text=True, timeout=900)
             except subprocess.TimeoutExpired as exc:
                 outputs.append(f"$ {' '.join(command)}\n(timed out after {exc.timeout} s)")
                 continue
@@ -86,9 +92,7 @@ def download_sdist(cache_dir: Path, version: str) -> Path:
                 target = cache_dir / files[0].name
                 shutil.move(str(files[0]), target)
                 return target
-            outputs.append(
-                f"$ {' '.join(command)}\n{completed.stdout}{completed.stderr}".rstrip()
-            )
+            outputs.append(f"$ {' '.join(command)}\n{completed.stdout}{completed.stderr}".rstrip())
             if is_offline_output(outputs[-1]):
                 break  # no point in a second attempt without a network
     text = "\n\n".join(outputs)
@@ -101,7 +105,10 @@ def is_offline_output(text: str) -> bool:
 
 # -- extraction ---------------------------------------------------------------
 
-def _tests_members(archive: tarfile.TarFile) -> dict[str, list[tuple[PurePosixPath, tarfile.TarInfo]]]:
+
+def _tests_members(
+    archive: tarfile.TarFile,
+) -> dict[str, list[tuple[PurePosixPath, tarfile.TarInfo]]]:
     """Map each top-level entry of the sdist's ``tests/`` directory to its
     regular files (path relative to ``tests/``, member)."""
     entries: dict[str, list[tuple[PurePosixPath, tarfile.TarInfo]]] = {}
@@ -263,7 +270,9 @@ def rewrite_signal_imports(source: str, filename: str = "<source>") -> tuple[str
             insertions.setdefault(node.end_lineno, []).append(
                 f"{indent}from eventx_compat.awaiting import {target}{_MARK}{newline}"
             )
-            notes.append(f"{filename}:{node.end_lineno}: {bound} -> eventx_compat.awaiting.{provided}")
+            notes.append(
+                f"{filename}:{node.end_lineno}: {bound} -> eventx_compat.awaiting.{provided}"
+            )
     if not insertions:
         return source, []
     if lines and not lines[-1].endswith(("\n", "\r")):

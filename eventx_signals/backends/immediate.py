@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 
-from ..dispatch import Dispatch
+from ..delivery import Delivery
 from ..stats import counters
 from .base import BaseBackend
 
@@ -16,17 +16,19 @@ class ImmediateBackend(BaseBackend):
     Futures, logging and counters behave as with the background backends;
     the caller's database connections are left alone, so a dispatch inside
     an open transaction sees (and stays inside) that transaction. It takes
-    no options and ignores EVENTX_BACKEND_OPTIONS.
+    no options.
     """
 
-    ignores_options = True
+    def submit(self, delivery: Delivery) -> None:
+        counters.accepted.add(len(delivery))
+        delivery.run()
 
-    def submit(self, dispatch: Dispatch) -> None:
-        counters.accepted(len(dispatch))
-        dispatch.run()
-
-    async def asubmit(self, dispatch: Dispatch) -> None:
-        counters.accepted(len(dispatch))
+    async def asubmit(self, delivery: Delivery) -> None:
+        counters.accepted.add(len(delivery))
         # Sync receivers may use the ORM, which refuses to run inside an
-        # event loop: run the dispatch in Django's thread for sync code.
-        await sync_to_async(dispatch.run)()
+        # event loop: run the delivery in Django's thread for sync code.
+        await sync_to_async(delivery.run)()
+
+
+#: Runs keep_inline receivers, and every receiver under eager().
+inline_backend = ImmediateBackend("inline")

@@ -16,8 +16,7 @@ def send_welcome_email(user):
     send_mail(
         subject=f"Welcome to the shop, {user.username}!",
         message=(
-            f"Hello {user.username},\n\n"
-            "thanks for registering. Your first order ships for free.\n"
+            f"Hello {user.username},\n\nthanks for registering. Your first order ships for free.\n"
         ),
         from_email=None,
         recipient_list=[user.email],

@@ -96,8 +96,12 @@ EVENTX_ASYNC_SIGNALS = {
 }
 # The default: an in-process pool of worker threads. Receivers that wait on
 # I/O (SMTP, HTTP) are a good fit; more workers, more of them at once.
-EVENTX_BACKEND = "thread"
-EVENTX_BACKEND_OPTIONS = {"workers": 4}
+EVENTX_BACKENDS = {
+    "default": {
+        "BACKEND": "eventx_signals.backends.thread.ThreadBackend",
+        "OPTIONS": {"workers": 4},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -18,7 +18,12 @@ output, count, sleep, shutdown_timeout = (
 settings.configure(
     INSTALLED_APPS=["eventx_signals"],
     EVENTX_SHUTDOWN_TIMEOUT=shutdown_timeout,
-    EVENTX_BACKEND_OPTIONS={"workers": 4},
+    EVENTX_BACKENDS={
+        "default": {
+            "BACKEND": "eventx_signals.backends.thread.ThreadBackend",
+            "OPTIONS": {"workers": 4},
+        }
+    },
 )
 django.setup()
 

@@ -1,4 +1,4 @@
-"""manage.py eventx list | migrate"""
+"""manage.py eventx list | codemod"""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+CODEMOD_DESCRIPTION = """\
+Print a unified diff that turns Signal() definitions into AsyncSignal, ready for
+`git apply` or `patch -p1` from the current directory; the EVENTX_ASYNC_SIGNALS lines to
+add for receivers of built-in model signals (minus what the setting already holds); and
+every use of the value of .send(). The diff alone goes to standard output; everything
+else goes to standard error. With no PATH it scans every .py file under the current
+directory (run it from the project's root), skipping hidden directories (.git, .venv,
+.tox...), virtualenvs, venv, node_modules, site-packages, dist-packages, __pycache__
+and migrations directories. A PATH outside the current directory is refused."""
+
 
 class Command(BaseCommand):
-    help = "Inspect django-eventx signals and events, or migrate code to AsyncSignal."
+    help = "Inspect django-eventx signals and events, or rewrite code to use AsyncSignal."
 
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
@@ -17,19 +27,28 @@ class Command(BaseCommand):
             help="Every AsyncSignal, patched signal and named event, with receivers, "
             "senders and inline/background mode.",
         )
-        migrate = subcommands.add_parser(
-            "migrate",
-            help="Show the changes that move Signal() definitions and built-in model "
-            "signal receivers to django-eventx (--apply writes them).",
+        codemod = subcommands.add_parser(
+            "codemod",
+            help="Print the diff that moves Signal() definitions and built-in model "
+            "signal receivers to django-eventx (--apply writes it).",
+            description=CODEMOD_DESCRIPTION,
         )
-        migrate.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-        migrate.add_argument("--apply", action="store_true", help="Write the changes.")
+        codemod.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="Files or directories to scan, inside the current directory "
+            "(default: the current directory).",
+        )
+        codemod.add_argument(
+            "--apply", action="store_true", help="Write the changes instead of printing a diff."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "list":
             self.handle_list()
         else:
-            self.handle_migrate(options["paths"], options["apply"])
+            self.handle_codemod(options["paths"], options["apply"])
 
     def handle_list(self) -> None:
         from eventx_signals.inventory import collect
@@ -49,12 +68,23 @@ class Command(BaseCommand):
                 senders = ", ".join(receiver.senders) if receiver.senders else "any sender"
                 self.stdout.write(f"  {receiver.mode:<10}  {receiver.path}  <- {senders}")
 
-    def handle_migrate(self, paths: list[str], apply: bool) -> None:
-        from eventx_signals.migration import run
+    def handle_codemod(self, paths: list[str], apply: bool) -> None:
+        from eventx_signals.codemod import PathError, run
 
         try:
-            status = run(paths, apply=apply, stdout=self.stdout)
-        except FileNotFoundError as exc:
+            report = run(paths, apply=apply)
+        except PathError as exc:
             raise CommandError(str(exc)) from exc
-        if status:
-            raise CommandError("Some files could not be parsed; see the errors above.")
+        # The diff's lines already end with "\n": ending="" keeps them as they are.
+        self.stdout.write(report.diff, ending="")
+        for note in report.notes:  # plain, not in the red that stderr gets by default
+            self.stderr.write(note, style_func=_plain)
+        if report.failed:
+            raise CommandError(
+                "Some files could not be parsed or diffed (see the errors above) and were "
+                "left out; fix them, or pass only the paths to change."
+            )
+
+
+def _plain(text: str) -> str:
+    return text

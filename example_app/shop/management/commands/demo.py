@@ -34,6 +34,8 @@ BACKGROUND_CUSTOMERS = [
     ("frank", "cup", 6),
 ]
 SMTP_DELAY = 0.15
+# Step 1 runs every receiver in the request, as plain Django signals do.
+IMMEDIATE = {"default": {"BACKEND": "eventx_signals.backends.immediate.ImmediateBackend"}}
 WAREHOUSE_DELAY = 0.2
 
 
@@ -67,8 +69,7 @@ class Command(BaseCommand):
                 f"({SMTP_DELAY * 1000:.0f} ms per message)"
             )
             self.line(
-                f"Fake warehouse API:  {warehouse.url} "
-                f"({WAREHOUSE_DELAY * 1000:.0f} ms per call)"
+                f"Fake warehouse API:  {warehouse.url} ({WAREHOUSE_DELAY * 1000:.0f} ms per call)"
             )
             self.line("")
             self.describe_flows()
@@ -133,7 +134,9 @@ class Command(BaseCommand):
         self.line("                     -> send_welcome_email          SMTP")
         self.line("  POST /orders/    Order saved: post_save, made async by EVENTX_ASYNC_SIGNALS")
         self.line("                     -> write_audit_entry           database")
-        self.line("                     -> invalidate_order_list_cache @keep_inline: always in the request")
+        self.line(
+            "                     -> invalidate_order_list_cache @keep_inline: always in the request"
+        )
         self.line("                   order_placed.send()  (an AsyncSignal)")
         self.line("                     -> notify_warehouse            HTTP")
         self.line("                     -> send_order_confirmation     SMTP")
@@ -145,12 +148,14 @@ class Command(BaseCommand):
         # the measurements.
         client.get("/orders/")
 
-        self.line('1. Receivers inline (EVENTX_BACKEND="immediate"), as plain Django signals would run them')
-        with override_settings(EVENTX_BACKEND="immediate"):
+        self.line(
+            "1. Receivers inline (the ImmediateBackend), as plain Django signals would run them"
+        )
+        with override_settings(EVENTX_BACKENDS=IMMEDIATE):
             inline = self.exercise(client, INLINE_CUSTOMERS)
         wait_for_events(timeout=30)  # nothing left: they ran in the requests
 
-        self.line('2. Receivers in the background (EVENTX_BACKEND="thread", the default)')
+        self.line("2. Receivers in the background (the ThreadBackend, the default)")
         background = self.exercise(client, BACKGROUND_CUSTOMERS)
         last_response = time.perf_counter()
         wait_for_events(timeout=30)
@@ -210,9 +215,7 @@ class Command(BaseCommand):
         for key, label in (("register", "POST /register/"), ("order", "POST /orders/")):
             before = statistics.median(inline["latencies"][key]) * 1000
             after = statistics.median(background["latencies"][key]) * 1000
-            self.line(
-                f"  {label:<18}{before:>7.1f} ms{after:>10.1f} ms{before / after:>10.0f}x"
-            )
+            self.line(f"  {label:<18}{before:>7.1f} ms{after:>10.1f} ms{before / after:>10.0f}x")
         self.line(
             f"  In the background the receivers finished {drained * 1000:.0f} ms after "
             "the last response (wait_for_events())."
@@ -250,9 +253,7 @@ class Command(BaseCommand):
                 f"{payload.get('quantity')} x {payload.get('item')} for {payload.get('customer')}"
             )
         if len(calls) != len(customers):
-            problems.append(
-                f"expected {len(customers)} warehouse API calls, it got {len(calls)}."
-            )
+            problems.append(f"expected {len(customers)} warehouse API calls, it got {len(calls)}.")
 
         entries = list(AuditEntry.objects.select_related("order__customer").order_by("order_id"))
         self.line(f"  Audit rows written by the post_save receiver ({len(entries)}):")
@@ -266,9 +267,7 @@ class Command(BaseCommand):
             in_background = username in background_users
             misplaced += in_background == (entry.thread == "MainThread")
         if len(entries) != Order.objects.count():
-            problems.append(
-                f"expected {Order.objects.count()} audit rows, found {len(entries)}."
-            )
+            problems.append(f"expected {Order.objects.count()} audit rows, found {len(entries)}.")
         if misplaced:
             problems.append(f"{misplaced} audit rows were written by the wrong thread.")
 

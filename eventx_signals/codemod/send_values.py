@@ -36,9 +36,12 @@ def signal_names(sources: list[Source]) -> set[str]:
     names = {path.rpartition(".")[2] for path in (*MAY_BECOME_ASYNCHRONOUS, *MUST_STAY_SYNCHRONOUS)}
     for src in sources:
         for node in src.nodes:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                if dotted(node.value.func, src.bindings) in SIGNAL_CLASSES | {ASYNC_SIGNAL}:
-                    names |= {getattr(t, "id", getattr(t, "attr", "")) for t in node.targets}
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and dotted(node.value.func, src.bindings) in SIGNAL_CLASSES | {ASYNC_SIGNAL}
+            ):
+                names |= {getattr(t, "id", getattr(t, "attr", "")) for t in node.targets}
     return names
 
 

@@ -1,9 +1,10 @@
 """
-Receivers of Django's built-in signals, and the ``EVENTX_ASYNC_SIGNALS`` setting for them.
+Receivers of Django's built-in signals, found in ``@receiver(...)`` decorators and
+``.connect(...)`` calls.
 
-Receivers are found in ``@receiver(...)`` decorators and ``.connect(...)`` calls. Those of
-model signals worth making asynchronous go into the proposed setting (with a warning for
-``pre_save``/``pre_delete``); those of signals that must stay synchronous get a note.
+Those of model signals worth making asynchronous are returned for the proposed
+``EVENTX_ASYNC_SIGNALS`` (``settings_snippet``), with a warning for
+``pre_save``/``pre_delete``; those of signals that must stay synchronous get a note.
 """
 
 from __future__ import annotations
@@ -81,35 +82,3 @@ def _receiver_sites(
             handler = node.args[0] if node.args else keywords.get("receiver")
             sender = node.args[1] if len(node.args) > 1 else keywords.get("sender")
             yield node, ast.unparse(handler) if handler else "?", sender, [node.func.value]
-
-
-def settings_snippet(receivers: list[Receiver]) -> list[str]:
-    """The EVENTX_ASYNC_SIGNALS to paste into settings: a dict when every sender is known."""
-    if not receivers:
-        return [
-            "# No receivers of built-in model signals found: "
-            "nothing to add to EVENTX_ASYNC_SIGNALS."
-        ]
-    open_ended = sorted(r.where for r in receivers if r.sender is None)
-    lines = ["# Add to your settings:"]
-    if open_ended:
-        lines.append(
-            "# (a list: these receivers take any sender, or one not known from the code alone:"
-        )
-        lines += [f"#   {where}" for where in open_ended] + ["# )", "EVENTX_ASYNC_SIGNALS = ["]
-    else:
-        lines.append("EVENTX_ASYNC_SIGNALS = {")
-    for signal in sorted({r.signal for r in receivers}):
-        if caveat := MAY_BECOME_ASYNCHRONOUS[signal]:
-            lines.append(f"    # {signal.rpartition('.')[2]}: {caveat}.")
-        if open_ended:
-            lines.append(f'    "{signal}",')
-            continue
-        lines.append(f'    "{signal}": [')
-        for label, comment in sorted(
-            {r.sender for r in receivers if r.signal == signal and r.sender}
-        ):
-            lines.append(f'        "{label}",' + (f"  # {comment}" if comment else ""))
-        lines.append("    ],")
-    lines.append("]" if open_ended else "}")
-    return lines

@@ -25,14 +25,15 @@ def signal_edits(src: Source, out: list[Diagnostic]) -> list[Edit]:
     for node in src.nodes:
         if isinstance(node, ast.Call) and dotted(node.func, src.bindings) in SIGNAL_CLASSES:
             calls.append(node)
-        elif isinstance(node, ast.ClassDef):
-            if any(dotted(base, src.bindings) in SIGNAL_CLASSES for base in node.bases):
-                message = (
-                    f"note: class {node.name} subclasses django.dispatch.Signal and was left "
-                    "unchanged: subclassing needs review (derive from AsyncSignal if its "
-                    "receivers may run in the background)"
-                )
-                out.append(src.diagnostic(node, message))
+        elif isinstance(node, ast.ClassDef) and any(
+            dotted(base, src.bindings) in SIGNAL_CLASSES for base in node.bases
+        ):
+            message = (
+                f"note: class {node.name} subclasses django.dispatch.Signal and was left "
+                "unchanged: subclassing needs review (derive from AsyncSignal if its "
+                "receivers may run in the background)"
+            )
+            out.append(src.diagnostic(node, message))
     if not calls:
         return []
     async_name = next((bound for bound, path in src.bindings.items() if path == ASYNC_SIGNAL), None)

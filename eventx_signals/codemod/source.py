@@ -1,6 +1,6 @@
 """
-One Python file as the migration assistant sees it: read without being imported, kept
-in its own encoding and newlines, with its syntax tree and the names its imports bind.
+One Python file as the codemod sees it: read without being imported, kept in its own
+encoding and newlines, with its syntax tree and the names its imports bind.
 
 Changes to a file are edits ``(start, end, new text)`` on offsets of its text, so that
 only the characters that must change do; positions from ``ast`` and ``tokenize`` are
@@ -24,7 +24,6 @@ Edit = tuple[int, int, str]  # replace text[start:end] with the string
 Diagnostic = tuple[str, int, int, str]  # path, line, column (0: none), "severity: message"
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_LAST_NEWLINE = re.compile(r"(?:\r\n|\r|\n)\Z")
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)")  # blanks, a comment, the EOL
 
 
@@ -122,11 +121,6 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
-
-
-def lines_of(text: str) -> list[str]:
-    """The lines of a text, without their newlines (nor an empty line after the last one)."""
-    return _NEWLINE.split(_LAST_NEWLINE.sub("", text))
 
 
 def imports(

@@ -1,0 +1,1 @@
+"""The Django project served by gunicorn in the HTTP benchmark."""

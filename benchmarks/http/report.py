@@ -1,0 +1,214 @@
+"""
+From the runs of all rounds to what is printed and saved: the per-mode table
+(medians over rounds), the ratio table (per round, and their median), the
+targets, and the JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from measure import RunResult
+from stats import median, ratio
+
+MODES = ("none", "inline", "async")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    label: str
+    numerator: str  # mode
+    denominator: str  # mode
+    metric: str  # RunResult attribute
+    per_round: list[float]
+
+    @property
+    def value(self) -> float:
+        """Median of the per-round ratios: each compares runs minutes apart
+        at most, so machine drift between rounds cancels out."""
+        return median(self.per_round)
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    measured: float
+    limit: str
+    passed: bool
+    fmt: str
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "MISS"
+
+
+def by_mode(runs: Sequence[RunResult], mode: str) -> list[RunResult]:
+    return [r for r in runs if r.mode == mode]
+
+
+def ratios(runs: Sequence[RunResult], rounds: int) -> list[Ratio]:
+    specs = [
+        ("async p50 / none p50", "async", "none", "p50_ms"),
+        ("async p50 / inline p50", "async", "inline", "p50_ms"),
+        ("async p99 / none p99", "async", "none", "p99_ms"),
+        ("async p99 / inline p99", "async", "inline", "p99_ms"),
+        ("inline p50 / none p50", "inline", "none", "p50_ms"),
+        ("async req/s / none req/s", "async", "none", "throughput_rps"),
+        ("async req/s / inline req/s", "async", "inline", "throughput_rps"),
+    ]
+    found: list[Ratio] = []
+    for label, num, den, metric in specs:
+        per_round = []
+        for round_index in range(1, rounds + 1):
+            top = [getattr(r, metric) for r in runs if r.mode == num and r.round == round_index]
+            bottom = [getattr(r, metric) for r in runs if r.mode == den and r.round == round_index]
+            per_round.append(ratio(top[0], bottom[0]) if top and bottom else math.nan)
+        found.append(Ratio(label, num, den, metric, per_round))
+    return found
+
+
+def targets(runs: Sequence[RunResult], found: Sequence[Ratio]) -> list[Target]:
+    value = {r.label: r.value for r in found}
+    vs_none = value["async p50 / none p50"]
+    vs_inline = value["async p50 / inline p50"]
+    missing = sum(r.missing or 0 for r in runs)
+    failures = sum(r.failures for r in runs)
+    return [
+        Target("async p50 <= 1.3 x none p50", vs_none, "<= 1.30x", vs_none <= 1.3, "{:.2f}x"),
+        Target(
+            "async p50 <= 0.75 x inline p50", vs_inline, "<= 0.75x", vs_inline <= 0.75, "{:.2f}x"
+        ),
+        Target("missing receipts (inline + async)", missing, "0", missing == 0, "{:.0f}"),
+        Target("non-2xx responses (all modes)", failures, "0", failures == 0, "{:.0f}"),
+    ]
+
+
+def _fmt(value: float, spec: str = "{:.1f}") -> str:
+    return (
+        "n/a"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else spec.format(value)
+    )
+
+
+def _med(runs: Sequence[RunResult], get: Callable[[RunResult], float]) -> float:
+    return median([get(r) for r in runs])
+
+
+def mode_summary(runs: Sequence[RunResult], mode: str) -> dict[str, Any]:
+    mine = by_mode(runs, mode)
+    jobs = sum(r.orders for r in mine) if mode != "none" else 0
+    extra = sum(r.extra_sessions for r in mine)
+    return {
+        "runs": len(mine),
+        "p50_ms": _med(mine, lambda r: r.p50_ms),
+        "p99_ms": _med(mine, lambda r: r.p99_ms),
+        "throughput_rps": _med(mine, lambda r: r.throughput_rps),
+        "cpu_ms_per_request": _med(mine, lambda r: r.cpu_ms_per_request),
+        "failures": sum(r.failures for r in mine),
+        "orders": sum(r.orders for r in mine),
+        "receipts": sum(r.receipts for r in mine),
+        "receipts_at_load_end": sum(r.receipts_at_load_end for r in mine),
+        "missing": None if mode == "none" else sum(r.missing or 0 for r in mine),
+        "orphans": sum(r.orphans for r in mine),
+        "duplicates": sum(r.duplicates for r in mine),
+        "pg_backends_max": max((r.pg_backends["max"] for r in mine), default=math.nan),
+        "pg_backends_median": _med(mine, lambda r: r.pg_backends["median"]),
+        "sessions": sum(r.sessions for r in mine),
+        "requests_sent": sum(r.requests_sent for r in mine),
+        "extra_sessions": extra,
+        "jobs": jobs,
+        "extra_sessions_per_job": ratio(extra, jobs) if jobs else math.nan,
+        "stop_seconds": _med(mine, lambda r: r.stop_seconds),
+        "unexpected_log_lines": sum(len(r.unexpected_log_lines) for r in mine),
+    }
+
+
+def markdown(
+    runs: Sequence[RunResult],
+    found: Sequence[Ratio],
+    checks: Sequence[Target],
+    rounds: int,
+    header: str,
+) -> str:
+    lines = [header, ""]
+    lines += [
+        "| mode | p50 ms | p99 ms | req/s | CPU ms/req | non-2xx | orders | receipts | at load end "
+        "| missing | orphan / dup | PG conns max (median) | sessions | sessions - requests "
+        "| per job | stop s |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for mode in MODES:
+        s = mode_summary(runs, mode)
+        if not s["runs"]:
+            continue
+        lines.append(
+            f"| {mode} | {_fmt(s['p50_ms'])} | {_fmt(s['p99_ms'])} "
+            f"| {_fmt(s['throughput_rps'], '{:.0f}')} | {_fmt(s['cpu_ms_per_request'])} "
+            f"| {s['failures']} | {s['orders']} "
+            f"| {s['receipts']} | {s['receipts_at_load_end']} "
+            f"| {'-' if s['missing'] is None else s['missing']} "
+            f"| {s['orphans']} / {s['duplicates']} "
+            f"| {_fmt(s['pg_backends_max'], '{:.0f}')} ({_fmt(s['pg_backends_median'], '{:g}')}) "
+            f"| {s['sessions']} | {s['extra_sessions']} "
+            f"| {_fmt(s['extra_sessions_per_job'], '{:.2f}')} "
+            f"| {_fmt(s['stop_seconds'], '{:.1f}')} |"
+        )
+    lines += [
+        "",
+        "Latencies, req/s and CPU: medians over rounds; counts: sums over rounds. "
+        '"CPU ms/req": busy CPU of the whole machine during the load, per request '
+        "(warm-up included). "
+        '"sessions": PostgreSQL sessions opened during the runs (pg_stat_database); '
+        '"sessions - requests": beyond one per HTTP request (CONN_MAX_AGE=0), i.e. opened '
+        'by background jobs; "per job": that divided by the jobs (orders).',
+        "",
+        "| ratio | " + " | ".join(f"round {i}" for i in range(1, rounds + 1)) + " | median |",
+        "|---|" + "--:|" * (rounds + 1),
+    ]
+    for r in found:
+        cells = " | ".join(_fmt(v, "{:.2f}") for v in r.per_round)
+        lines.append(f"| {r.label} | {cells} | **{_fmt(r.value, '{:.2f}')}** |")
+    lines += ["", "| target | measured | limit | result |", "|---|--:|--:|---|"]
+    for t in checks:
+        lines.append(f"| {t.label} | {_fmt(t.measured, t.fmt)} | {t.limit} | {t.verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(
+    path: Path,
+    meta: dict[str, Any],
+    runs: Sequence[RunResult],
+    found: Sequence[Ratio],
+    checks: Sequence[Target],
+    text: str,
+) -> None:
+    document = {
+        "meta": meta,
+        "summary": {mode: mode_summary(runs, mode) for mode in MODES},
+        "ratios": {r.label: {"median": r.value, "per_round": r.per_round} for r in found},
+        "targets": [
+            {"label": t.label, "measured": t.measured, "limit": t.limit, "result": t.verdict}
+            for t in checks
+        ],
+        "markdown": text,
+        "runs": [r.as_dict() for r in runs],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # NaN is not JSON: write null instead.
+    path.write_text(json.dumps(_no_nan(document), indent=1) + "\n")
+
+
+def _no_nan(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""The benchmark's one app: orders, and a receipt written for each one."""

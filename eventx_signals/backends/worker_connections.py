@@ -1,0 +1,92 @@
+"""
+Database connections of worker threads, cared for like a long-running
+worker's: kept across jobs (opening a PostgreSQL connection costs more than
+most receivers), checked before each job and replaced when broken, rid of
+any transaction a receiver left open, and closed when the worker ends or has
+been idle for a while. At most one connection per alias per worker.
+
+Django's own ``close_old_connections()`` is built for requests: with the
+default ``CONN_MAX_AGE = 0`` it closes every connection after each one, so a
+worker calling it per job would open a new connection for every receiver.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connections
+
+logger = logging.getLogger("eventx_signals")
+
+
+def _open_connections() -> list[Any]:
+    """This thread's connection wrappers that hold an open connection."""
+    return [
+        connection
+        for connection in connections.all(initialized_only=True)
+        if connection.connection is not None
+    ]
+
+
+def before_job() -> None:
+    """Close connections that no longer work, so that the job opens fresh
+    ones (after a database restart, say) instead of failing."""
+    for connection in _open_connections():
+        try:
+            usable = connection.is_usable()
+        except Exception:
+            usable = False
+        if not usable:
+            _replace(connection)
+
+
+def after_job() -> None:
+    """Roll back a transaction a receiver left open, and drop connections
+    that saw an error and no longer work."""
+    for connection in _open_connections():
+        try:
+            if connection.in_atomic_block:
+                # An atomic block a receiver entered and never left: the
+                # wrapper's state cannot be repaired, so it is replaced.
+                logger.error(
+                    "A receiver left an atomic block open on database %r; its "
+                    "transaction was rolled back.",
+                    connection.alias,
+                )
+                _replace(connection)
+            elif not connection.get_autocommit():
+                logger.error(
+                    "A receiver left autocommit off on database %r; its transaction "
+                    "was rolled back.",
+                    connection.alias,
+                )
+                connection.rollback()
+                connection.set_autocommit(True)
+            elif connection.errors_occurred and not connection.is_usable():
+                _replace(connection)
+        except Exception:
+            _replace(connection)
+
+
+def close_all() -> None:
+    """Close every connection of this thread (worker ending or idle)."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception:
+            _replace(connection)
+
+
+def _replace(connection: Any) -> None:
+    """Close ``connection`` whatever its state and give this thread a fresh
+    wrapper for its alias."""
+    alias = connection.alias
+    try:
+        connection.close()
+    except Exception:
+        logger.debug("Closing a broken connection to %r failed.", alias, exc_info=True)
+    try:
+        del connections[alias]
+    except AttributeError:
+        pass

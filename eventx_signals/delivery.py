@@ -1,0 +1,362 @@
+"""
+The unit of work: one send's delivery to its receivers.
+
+A ``Delivery`` holds what the receivers of one ``send()`` need to run later,
+elsewhere: the signal, the sender, a snapshot of the keyword arguments, the
+receivers in order, one future per receiver, and a copy of the sender's
+``contextvars``. ``Delivery.run()`` calls them, completing each future.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import async_to_sync
+
+from . import process
+from .internals import FUTURE_STATES, running_loop
+from .labels import LazyLabel, receiver_label, sender_label, signal_label
+from .stats import counters
+
+logger = logging.getLogger("eventx_signals")
+# Django's own logger for send_robust() failures, kept informed so that tooling
+# watching it still sees failures of deferred robust dispatches.
+django_dispatch_logger = logging.getLogger("django.dispatch")
+
+#: Set while a receiver runs on a worker of a background backend (also in
+#: the threads its ``async def`` receivers and ``sync_to_async`` calls use):
+#: a send from there must never wait for room in a queue it is draining.
+in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("eventx_in_worker", default=False)
+
+
+# -- the future of one receiver run ------------------------------------------
+
+if FUTURE_STATES is not None:
+    _PENDING, _RUNNING, _FINISHED = FUTURE_STATES
+    _NOT_DONE = frozenset({_PENDING, _RUNNING})
+    # Guards the creation of a future's condition, and the state changes made
+    # while a future has none.
+    _future_lock = threading.Lock()
+
+    class _LazyFuture(Future[Any]):
+        """
+        A ``concurrent.futures.Future`` that creates its condition only when
+        somebody needs it (see ``internals``, item 1).
+
+        Until somebody waits, adds a callback or cancels (each of which
+        creates the condition, under ``_future_lock``), nobody can be
+        blocked on the future, so the worker moves it to RUNNING and FINISHED
+        under that lock alone. Once the condition exists, the standard
+        library's code runs unchanged.
+        """
+
+        _state: str = _PENDING
+        _result: Any = None
+        _exception: BaseException | None = None
+
+        # Not Future.__init__, which creates the condition and the waiter
+        # and callback lists eagerly; they are created with the condition.
+        __init__ = object.__init__
+
+        @property
+        def _condition(self) -> threading.Condition:  # type: ignore[override]
+            condition = self.__dict__.get("_lazy_condition")
+            if condition is None:
+                with _future_lock:
+                    condition = self.__dict__.get("_lazy_condition")
+                    if condition is None:
+                        self._waiters: list[Any] = []
+                        self._done_callbacks: list[Any] = []
+                        condition = threading.Condition()
+                        self.__dict__["_lazy_condition"] = condition
+            return condition
+
+        def set_running_or_notify_cancel(self) -> bool:
+            with _future_lock:
+                if "_lazy_condition" not in self.__dict__ and self._state == _PENDING:
+                    self._state = _RUNNING
+                    return True
+            return super().set_running_or_notify_cancel()
+
+        def set_result(self, result: Any) -> None:
+            with _future_lock:
+                if "_lazy_condition" not in self.__dict__ and self._state in _NOT_DONE:
+                    self._result = result
+                    self._state = _FINISHED
+                    return
+            super().set_result(result)
+
+        def set_exception(self, exception: BaseException | None) -> None:
+            with _future_lock:
+                if "_lazy_condition" not in self.__dict__ and self._state in _NOT_DONE:
+                    self._exception = exception
+                    self._state = _FINISHED
+                    return
+            super().set_exception(exception)
+
+    def _new_future_lock() -> None:
+        # Another thread may have held it at the moment of a fork.
+        global _future_lock
+        _future_lock = threading.Lock()
+
+    ReceiverFuture: type[Future[Any]] = _LazyFuture
+else:  # this Python's Future is not what _LazyFuture assumes
+
+    def _new_future_lock() -> None:
+        pass
+
+    ReceiverFuture = Future
+
+
+# -- the snapshot of the arguments -------------------------------------------
+
+_model_classes: tuple[type, type] | None = None
+
+
+def _models() -> tuple[type, type]:
+    # Imported on first use: importing eventx_signals must not import the ORM.
+    global _model_classes
+    if _model_classes is None:
+        from django.db.models import Model
+        from django.db.models.base import ModelState
+
+        _model_classes = (Model, ModelState)
+    return _model_classes
+
+
+def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """
+    Return ``kwargs`` with model instances and mutable containers copied, so
+    that receivers see them as they were sent: a later ``save()`` or
+    ``delete()`` in the caller (which sets the primary key to None) is not
+    seen by the receiver. Lists, sets and dicts are copied shallowly, with
+    model instances inside them copied too; other values are shared.
+    """
+    model = _models()[0]
+    snapshot = kwargs
+    for key, value in kwargs.items():
+        if isinstance(value, model):
+            copied = copy_instance(value)
+        else:
+            value_type = type(value)
+            if value_type is not list and value_type is not set and value_type is not dict:
+                continue
+            copied = _copy_container(value, model)
+        if snapshot is kwargs:
+            snapshot = dict(kwargs)
+        snapshot[key] = copied
+    return snapshot
+
+
+def copy_instance(instance: Any) -> Any:
+    """
+    Copy a model instance as Django's pickling does (field values, the
+    instance's state with its cache of related objects copied shallowly,
+    prefetched results shared), without the pickle protocol's detour through
+    ``apps.get_model()``: about five times cheaper than ``copy.copy()``.
+    """
+    model_state = _models()[1]
+    state = instance.__dict__.copy()
+    old_state = state.get("_state")
+    if type(old_state) is not model_state:
+        return copy.copy(instance)  # a state of some other kind: be general
+    new_state = object.__new__(model_state)
+    new_state.__dict__.update(old_state.__dict__)
+    fields_cache = old_state.__dict__.get("fields_cache")
+    if fields_cache is not None:
+        new_state.__dict__["fields_cache"] = fields_cache.copy()
+    state["_state"] = new_state
+    new = object.__new__(instance.__class__)
+    new.__dict__.update(state)
+    return new
+
+
+def _copy_container(value: Any, model: type) -> Any:
+    if isinstance(value, model):
+        return copy_instance(value)
+    value_type = type(value)
+    if value_type is list or value_type is set:
+        return value_type(_copy_container(item, model) for item in value)
+    if value_type is dict:
+        return {key: _copy_container(item, model) for key, item in value.items()}
+    return value
+
+
+# -- the delivery --------------------------------------------------------------
+
+
+class Delivery:
+    """
+    Everything needed to run the receivers of one ``send()`` later, elsewhere.
+
+    ``receivers[async_from:]`` are coroutine functions; ``context`` is a copy
+    of the sender's contextvars, entered for every receiver of the delivery.
+    """
+
+    __slots__ = (
+        "signal",
+        "sender",
+        "kwargs",
+        "receivers",
+        "async_from",
+        "futures",
+        "context",
+        "robust",
+    )
+
+    def __init__(
+        self,
+        signal: Any,
+        sender: Any,
+        kwargs: dict[str, Any],
+        receivers: list[Callable[..., Any]],
+        async_from: int,
+        robust: bool,
+    ) -> None:
+        self.signal = signal
+        self.sender = sender
+        self.kwargs = kwargs
+        self.receivers = receivers
+        self.async_from = async_from
+        self.futures = (
+            [ReceiverFuture()] if len(receivers) == 1 else [ReceiverFuture() for _ in receivers]
+        )
+        self.context = contextvars.copy_context()
+        self.robust = robust
+
+    def __len__(self) -> int:
+        return len(self.receivers)
+
+    def responses(self) -> list[tuple[Any, Future[Any]]]:
+        """``[(receiver, future), ...]``, what ``send()`` returns."""
+        if len(self.receivers) == 1:
+            return [(self.receivers[0], self.futures[0])]
+        return list(zip(self.receivers, self.futures))
+
+    def run(self, in_worker_thread: bool = False) -> None:
+        """
+        Run every receiver in order, completing its future; never raises for
+        a receiver's exception, whatever its kind, except that in the main
+        thread ``KeyboardInterrupt`` and ``SystemExit`` (Ctrl-C, a SIGTERM
+        turned into an exit) still propagate after the futures are settled.
+        """
+        runs = len(self.receivers)
+        counters.started.add(runs)
+        succeeded = failed = 0
+        try:
+            succeeded, failed = self._run_receivers(in_worker_thread)
+        finally:
+            counters.finished(runs, succeeded, failed)
+
+    def cancel(self) -> None:
+        """Cancel the futures of receivers that have not started."""
+        for future in self.futures:
+            future.cancel()
+
+    def _run_receivers(self, in_worker_thread: bool) -> tuple[int, int]:
+        succeeded = failed = 0
+        signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
+        if in_worker_thread:
+            context.run(in_worker.set, True)
+        for index, (receiver, future) in enumerate(zip(self.receivers, self.futures)):
+            if not future.set_running_or_notify_cancel():
+                continue
+            started = time.perf_counter()
+            try:
+                if index >= self.async_from:
+                    result = run_async_receiver(receiver, context, signal, sender, kwargs)
+                else:
+                    result = context.run(receiver, signal=signal, sender=sender, **kwargs)
+            except BaseException as exc:
+                failed += 1
+                self._log_failure(receiver, exc)
+                if self.robust and isinstance(exc, Exception):
+                    future.set_result(exc)
+                else:
+                    future.set_exception(exc)
+                if _must_propagate(exc, in_worker_thread):
+                    self.cancel()
+                    raise
+            else:
+                succeeded += 1
+                if logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "Receiver %s of %s (sender %s) finished in %.1f ms.",
+                        LazyLabel(receiver_label, receiver),
+                        LazyLabel(signal_label, signal),
+                        LazyLabel(sender_label, sender),
+                        (time.perf_counter() - started) * 1000,
+                    )
+                future.set_result(result)
+        return succeeded, failed
+
+    def _log_failure(self, receiver: Any, exc: BaseException) -> None:
+        logger.error(
+            "Receiver %s of %s (sender %s) raised %s.",
+            LazyLabel(receiver_label, receiver),
+            LazyLabel(signal_label, self.signal),
+            LazyLabel(sender_label, self.sender),
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        if self.robust and isinstance(exc, Exception):
+            log_robust_failure(receiver, exc)
+
+
+def _must_propagate(exc: BaseException, in_worker_thread: bool) -> bool:
+    # Worker threads never get process signals (they block them), so any
+    # exception there came from the receiver itself and must not end the
+    # worker. In the main thread, Ctrl-C and an exit requested by a signal
+    # handler are the process's, not the receiver's.
+    return (
+        not in_worker_thread
+        and isinstance(exc, (KeyboardInterrupt, SystemExit))
+        and threading.current_thread() is threading.main_thread()
+    )
+
+
+def log_robust_failure(receiver: Any, exc: Exception) -> None:
+    """Report a robust dispatch's failure the way Django's send_robust() does."""
+    django_dispatch_logger.error(
+        "Error calling %s in Signal.send_robust() (%s)",
+        getattr(receiver, "__qualname__", receiver),
+        exc,
+        exc_info=exc,
+    )
+
+
+def run_async_receiver(
+    receiver: Callable[..., Any],
+    context: contextvars.Context,
+    signal: Any,
+    sender: Any,
+    kwargs: dict[str, Any],
+) -> Any:
+    """
+    Run an ``async def`` receiver to completion from synchronous code, in
+    ``context``.
+
+    ``async_to_sync`` runs the coroutine on an event loop of its own and
+    sends the receiver's ``sync_to_async`` calls (Django's async ORM among
+    them) back to this thread: on a worker, its database queries use the
+    worker's own, cared-for connections. A thread that already runs an
+    event loop cannot do that, so there a helper thread does it.
+    """
+    call = async_to_sync(receiver)
+    if running_loop() is None:
+        return context.run(call, signal=signal, sender=sender, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(
+            lambda: context.run(call, signal=signal, sender=sender, **kwargs)
+        ).result()
+
+
+# In a forked child, the parent's lock may be held by a thread that is gone.
+process.reset_after_fork(_new_future_lock)

@@ -1,0 +1,173 @@
+"""
+Process life: draining at exit, SIGTERM, signal masks of worker threads, and
+what a forked child must forget.
+
+Every other module that keeps process-wide state registers its reset here
+with ``reset_after_fork()``; this module registers the one fork hook that
+runs them, in registration order.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from .stats import counters
+
+logger = logging.getLogger("eventx_signals")
+
+
+class Drainable(Protocol):
+    def shutdown(self, deadline: float | None = None) -> int: ...
+
+    def after_fork(self) -> None: ...
+
+
+# What must forget the parent's state in a forked child, in order.
+_fork_resets: list[Callable[[], None]] = []
+# Everything that holds queued work to finish at exit (worker pools).
+_drainables: weakref.WeakSet[Any] = weakref.WeakSet()
+_exit_drain_registered = False
+# Whether the interpreter has begun shutting down (atexit handlers running).
+_exiting = False
+
+
+def reset_after_fork(reset: Callable[[], None]) -> None:
+    """Run ``reset`` in the child after every ``fork()``: the child has none
+    of the parent's threads, and locks they held may be held for good."""
+    _fork_resets.append(reset)
+
+
+def _after_fork_in_child() -> None:
+    global _exiting
+    _exiting = False
+    for reset in _fork_resets:
+        reset()
+    for owner in list(_drainables):
+        owner.after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# -- draining at exit -------------------------------------------------------
+
+
+def drain_at_exit(owner: Drainable) -> None:
+    """Let ``owner`` finish its queued work when the process exits normally
+    (``shutdown(deadline)`` is called with the time left); in a forked child,
+    ``after_fork()`` lets it forget the parent's threads and queue. Held
+    weakly."""
+    global _exit_drain_registered
+    _drainables.add(owner)
+    if not _exit_drain_registered:
+        # Registered when the first pool is made, so that it runs before the
+        # handlers registered at import time (logging's among them: atexit
+        # runs them last-in, first-out).
+        _exit_drain_registered = True
+        atexit.register(_drain_at_exit)
+
+
+def is_exiting() -> bool:
+    """Whether the exit drain has started: no new thread should be started."""
+    return _exiting
+
+
+def drain_all(timeout: float) -> int:
+    """
+    Let every pool finish its queued work for up to ``timeout`` seconds in
+    all; log and return how many receiver runs could not be finished.
+    """
+    deadline = time.monotonic() + timeout
+    for owner in list(_drainables):
+        owner.shutdown(deadline)
+    unfinished = counters.pending + counters.running
+    if unfinished:
+        logger.warning(
+            "%d receiver runs were not finished when the process exited "
+            "(EVENTX_SHUTDOWN_TIMEOUT is %s seconds).",
+            unfinished,
+            timeout,
+        )
+    return unfinished
+
+
+def _drain_at_exit() -> None:
+    global _exiting
+    _exiting = True
+    from .conf import shutdown_timeout
+
+    drain_all(shutdown_timeout())
+
+
+# -- SIGTERM ----------------------------------------------------------------
+
+
+def _exit_or_die(signum: int, frame: object) -> None:
+    if _drainables:
+        # Work may be queued: leave through SystemExit, so that atexit runs
+        # the drain (the default action would end the process at once).
+        raise SystemExit(128 + signum)
+    # Nothing of ours to finish: die exactly as without django-eventx.
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def exit_normally_on_sigterm() -> None:
+    """
+    Make SIGTERM a normal exit (SystemExit in the main thread) while work may
+    be queued, so that the exit drain runs. Only where nobody handles
+    SIGTERM yet: servers that do (gunicorn, uWSGI) drain through their own
+    shutdown. Python lets only the main thread set a handler, so this is
+    called from ``AppConfig.ready()`` (which runs there, before any request
+    thread can send) and again on the first send.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _exit_or_die)
+
+
+# -- signal masks of worker threads ------------------------------------------
+
+# Signals a server or the user sends to the process, for its main thread.
+_PROCESS_SIGNALS = [
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
+    if hasattr(signal, name)
+]
+
+
+@contextlib.contextmanager
+def process_signals_blocked() -> Iterator[None]:
+    """
+    Block process signals in this thread for the duration, so that a thread
+    started meanwhile has them blocked from its first instruction on.
+
+    Worker threads must never take them: the kernel hands a signal sent to
+    the process to any thread that does not block it, Python runs handlers
+    in the main thread only, and a main thread blocked in a wait (a server's
+    accept loop, Event.wait()) is woken only if the signal is delivered to
+    it. A worker taking SIGTERM would delay its handler until the wait ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _PROCESS_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+reset_after_fork(counters.reset)
