@@ -55,11 +55,20 @@ def test_patching_twice_wraps_once(plain, recorder):
 
 
 def test_only_this_instance_is_patched(plain, recorder):
+    class_methods = {name: vars(Signal)[name] for name in ("send", "send_robust")}
     other = Signal()
     other.connect(recorder)
+    plain.connect(recorder)
     patch_signal(plain)
-    assert other.send(sender=None) == [(recorder, 1)]
-    assert "send" not in vars(Signal) or Signal.send is Signal.__dict__["send"]
+    # The patched instance dispatches in the background...
+    [(_, future)] = plain.send(sender=None)
+    assert future.result(5) == 1
+    assert recorder.threads[0] is not threading.current_thread()
+    assert "send" in vars(plain)  # an instance attribute: the wrapper
+    # ...while another instance, and the class, are Django's untouched.
+    assert other.send(sender=None) == [(recorder, 2)]
+    assert recorder.threads[1] is threading.current_thread()
+    assert {name: vars(Signal)[name] for name in class_methods} == class_methods
 
 
 def test_receivers_stay_connected_to_the_real_signal(plain, recorder):
