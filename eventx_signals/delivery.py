@@ -30,10 +30,24 @@ logger = logging.getLogger("eventx_signals")
 # watching it still sees failures of deferred robust dispatches.
 django_dispatch_logger = logging.getLogger("django.dispatch")
 
-#: Set while a receiver runs on a worker of a background backend (also in
-#: the threads its ``async def`` receivers and ``sync_to_async`` calls use):
-#: a send from there must never wait for room in a queue it is draining.
-in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("eventx_in_worker", default=False)
+# Set while an ``async def`` receiver runs on a worker (the threads its
+# ``sync_to_async`` calls use inherit it); worker threads themselves are
+# marked in _worker_threads, which costs a job nothing.
+_in_async_worker_receiver: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "eventx_in_worker", default=False
+)
+_worker_threads = threading.local()
+
+
+def mark_worker_thread() -> None:
+    """Called once by each worker thread of a background backend."""
+    _worker_threads.is_worker = True
+
+
+def in_worker() -> bool:
+    """Whether the caller runs inside a receiver on a background worker: a
+    send from there must never wait for room in a queue it is draining."""
+    return getattr(_worker_threads, "is_worker", False) or _in_async_worker_receiver.get()
 
 
 # -- the future of one receiver run ------------------------------------------
@@ -248,7 +262,10 @@ class Delivery:
         turned into an exit) still propagate after the futures are settled.
         """
         runs = len(self.receivers)
-        counters.started.add(runs)
+        if runs == 1:
+            counters.started.advance()
+        else:
+            counters.started.add(runs)
         succeeded = failed = 0
         try:
             succeeded, failed = self._run_receivers(in_worker_thread)
@@ -263,8 +280,8 @@ class Delivery:
     def _run_receivers(self, in_worker_thread: bool) -> tuple[int, int]:
         succeeded = failed = 0
         signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
-        if in_worker_thread:
-            context.run(in_worker.set, True)
+        if in_worker_thread and self.async_from < len(self.receivers):
+            context.run(_in_async_worker_receiver.set, True)
         for index, (receiver, future) in enumerate(zip(self.receivers, self.futures)):
             if not future.set_running_or_notify_cancel():
                 continue

@@ -29,7 +29,7 @@ def wait_for_events(timeout: float | None = 10.0) -> None:
     Dispatches still waiting for their transaction to commit are not
     "dispatched" yet and are not waited for.
     """
-    if in_worker.get():
+    if in_worker():
         raise RuntimeError(
             "wait_for_events() cannot be called from a receiver running on a "
             "worker thread: it would wait for itself. Wait on the futures "

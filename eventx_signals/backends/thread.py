@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from asgiref.sync import sync_to_async
 
 from .. import process
-from ..delivery import Delivery, in_worker
+from ..delivery import Delivery, in_worker, mark_worker_thread
 from ..internals import thread_stack
 from ..labels import signal_label
 from ..stats import counters
@@ -166,7 +166,7 @@ class WorkerPool:
                 signal_label(delivery.signal),
             )
             return None
-        if self.when_full == "block" and not in_worker.get():
+        if self.when_full == "block" and not in_worker():
             if self._wait_for_space(delivery):
                 return None
             return self._run_in_caller(
@@ -291,6 +291,7 @@ class WorkerPool:
         )
 
     def _work(self, worker: _Worker, index: int) -> None:
+        mark_worker_thread()
         if index == 0 and not worker.extra:
             self._start_other_workers()
         get = self._queue.get

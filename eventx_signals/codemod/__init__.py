@@ -82,7 +82,11 @@ def run(paths: Sequence[str | os.PathLike[str]], *, apply: bool) -> Report:
             report.diff += unified_diff(src.name, src.encoding, src.text, new_text)
         except DiffError as exc:
             diagnostics.append((src.name, 0, 0, f"error: {exc}"))
-    where = ", ".join(os.fspath(path) for path in paths) if paths else f"the current directory, {Path.cwd()}"
+    where = (
+        ", ".join(os.fspath(path) for path in paths)
+        if paths
+        else f"the current directory, {Path.cwd()}"
+    )
     report.notes.append(f"Scanned {len(files)} Python file(s) under {where}.")
     report.notes += map(_format, sorted(diagnostics))
     report.notes += settings_snippet(receivers, configured())
