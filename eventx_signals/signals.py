@@ -138,49 +138,53 @@ def prepare(
     Otherwise the inline part holds the ``keep_inline`` receivers.
     """
     sync_receivers, async_receivers = signal._live_receivers(sender)
+    inline = None
     if modes.special or only is not None:
-        return _prepare_special(
-            signal, sender, named, robust, backend, on_commit, only, sync_receivers, async_receivers
+        delivery, inline = _split(
+            signal, sender, named, robust, only, sync_receivers, async_receivers
         )
+        if delivery is None and inline is None:
+            return None, None, None, None
+        if modes.eager_depth:
+            return delivery, inline, inline_backend, None
     # The usual case, kept flat: each Python call here is a measurable share
     # of what a send costs the request.
-    if async_receivers:
-        receivers = sync_receivers + async_receivers
-    elif sync_receivers:
-        receivers = sync_receivers
+    elif sync_receivers or async_receivers:
+        delivery = Delivery(
+            signal,
+            sender,
+            snapshot_kwargs(named) if named else named,
+            sync_receivers + async_receivers if async_receivers else sync_receivers,
+            len(sync_receivers),
+            robust,
+        )
     else:
         return None, None, None, None
-    delivery = Delivery(
-        signal,
-        sender,
-        snapshot_kwargs(named) if named else named,
-        receivers,
-        len(sync_receivers),
-        robust,
-    )
+    # Route: the backend, and the database whose commit to wait for.
     if not isinstance(backend, BaseBackend):
         backend = backends.instances.get(backend) or backends[backend]
     if on_commit is None:
         on_commit = conf.on_commit_value
         if on_commit is None:
             on_commit = conf.on_commit_default()
-    return delivery, None, backend, atomic_alias(named.get("using")) if on_commit else None
+    return delivery, inline, backend, atomic_alias(named.get("using")) if on_commit else None
 
 
-def _prepare_special(
+def _split(
     signal: Signal,
     sender: Any,
     named: dict[str, Any],
     robust: bool,
-    backend: str | BaseBackend | None,
-    on_commit: bool | None,
     only: Callable[[Any], bool] | None,
     sync_receivers: list[Any],
     async_receivers: list[Any],
-) -> Prepared:
-    """prepare() when a test helper, a keep_inline mark or ``only`` is in play."""
+) -> tuple[Delivery | None, Delivery | None]:
+    """
+    The background delivery and the inline part, when a test helper, a
+    keep_inline mark or ``only`` is in play (and record captured events).
+    """
     if not sync_receivers and not async_receivers:
-        return None, None, None, None
+        return None, None
     if modes.capture_sinks:
         modes.record(signal, sender, named)
 
@@ -206,13 +210,7 @@ def _prepare_special(
         inline = Delivery(
             signal, sender, named, inline_sync + inline_async, len(inline_sync), robust
         )
-    if modes.eager_depth:
-        return delivery, inline, inline_backend, None
-    if not isinstance(backend, BaseBackend):
-        backend = backends[backend]
-    if on_commit is None:
-        on_commit = conf.on_commit_default()
-    return delivery, inline, backend, atomic_alias(named.get("using")) if on_commit else None
+    return delivery, inline
 
 
 # -- 3. hand off ------------------------------------------------------------------
