@@ -78,8 +78,16 @@ def drain_at_exit(owner: Drainable) -> None:
 
 
 def is_exiting() -> bool:
-    """Whether the exit drain has started: no new thread should be started."""
-    return _exiting
+    """
+    Whether the interpreter is shutting down, so that no worker thread may be
+    started: the exit drain has begun, or this is the main thread running
+    after ``threading`` marked it stopped, i.e. an atexit handler (a thread
+    it starts would be killed unjoined at finalization, with its queue).
+    """
+    if _exiting:
+        return True
+    main = threading.main_thread()
+    return threading.current_thread() is main and not main.is_alive()
 
 
 def drain_all(timeout: float) -> int:

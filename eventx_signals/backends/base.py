@@ -35,6 +35,9 @@ class BaseBackend:
 
     #: Options the backend accepts, with their defaults.
     option_defaults: ClassVar[Mapping[str, Any]] = {}
+    #: Made by the EVENTX_BACKENDS registry (not by hand): when the setting
+    #: changes, another instance takes over its alias.
+    from_settings = False
 
     def __init__(
         self, alias: str = DEFAULT_BACKEND_ALIAS, options: Mapping[str, Any] | None = None
@@ -193,7 +196,9 @@ class BackendHandler(_ConnectionHandler):
             raise EventxConfigurationError(" ".join(errors))
         params = self.settings[alias]
         backend_class = load_backend_class(params["BACKEND"], alias)
-        return backend_class(alias, params.get("OPTIONS", {}))
+        backend = backend_class(alias, params.get("OPTIONS", {}))
+        backend.from_settings = True
+        return backend
 
     def __getitem__(self, alias: str | None) -> BaseBackend:
         try:

@@ -154,7 +154,7 @@ class WorkerPool:
 
     def _submit_when_full(self, delivery: Delivery) -> None:
         if self._closed:
-            return self._run_in_caller(delivery, "is shut down")
+            return self._hand_on(delivery, accepted=False)
         if self.when_full == "drop":
             counters.record_dropped(len(delivery))
             delivery.cancel()
@@ -169,6 +169,8 @@ class WorkerPool:
         if self.when_full == "block" and not in_worker():
             if self._wait_for_space(delivery):
                 return None
+            if self._closed:  # replaced or shut down while the sender waited
+                return self._hand_on(delivery, accepted=False)
             return self._run_in_caller(
                 delivery, f"has had a full queue for {self.block_timeout} seconds"
             )
@@ -193,8 +195,11 @@ class WorkerPool:
             finally:
                 self._blocked_senders -= 1
 
-    def _run_in_caller(self, delivery: Delivery, why: str) -> None:
-        counters.accepted.add(len(delivery))
+    def _run_in_caller(self, delivery: Delivery, why: str, accepted: bool = False) -> None:
+        """Run ``delivery`` in the sending thread; ``accepted``: it was already
+        counted as accepted when it was queued."""
+        if not accepted:
+            counters.accepted.add(len(delivery))
         counters.record_inline(len(delivery))
         self.log_inline(
             "Worker pool %s %s; ran %d receiver runs of %s in the sending thread.",
@@ -363,29 +368,42 @@ class WorkerPool:
                 return  # a live worker re-checks the queue before leaving
             leftovers = [item for item in _drain(self._queue) if item is not _STOP]
         for item in leftovers:
-            self._hand_on(item)  # type: ignore[arg-type]
+            self._hand_on(item, accepted=True)  # type: ignore[arg-type]
 
-    def _hand_on(self, delivery: Delivery) -> None:
-        """Run a delivery this closed pool can no longer run: on the backend
-        that replaced it, or in this thread when the process is exiting."""
+    def _hand_on(self, delivery: Delivery, accepted: bool) -> None:
+        """
+        Run a delivery this closed pool can no longer run: on the pool that
+        replaced it in EVENTX_BACKENDS, or in this thread when there is none
+        (a backend made by hand) or the process is exiting. ``accepted``: it was already counted when it was queued
+        here, and must not be counted again.
+        """
         from .base import backends
 
-        if not process.is_exiting():
+        if getattr(self, "from_settings", False) and not process.is_exiting():
             try:
                 replacement = backends[self.alias]
             except Exception:  # the alias is gone from the settings
                 replacement = None
             if isinstance(replacement, WorkerPool) and replacement is not self:
-                replacement.submit(delivery)
+                if accepted:
+                    replacement._adopt(delivery)
+                else:
+                    replacement.submit(delivery)
                 return
-        counters.record_inline(len(delivery))
-        self.log_inline(
-            "Worker pool %s is shut down; ran %d receiver runs of %s in the sending thread.",
-            self.name,
-            len(delivery),
-            signal_label(delivery.signal),
-        )
-        delivery.run()
+        self._run_in_caller(delivery, "is shut down", accepted=accepted)
+
+    def _adopt(self, delivery: Delivery) -> None:
+        """Queue a delivery another pool already counted as accepted (a
+        straggler of a replaced pool), beyond the bound: there are at most
+        as many as senders were racing the replacement."""
+        if self._closed:
+            return self._hand_on(delivery, accepted=True)
+        if not self._started:
+            self._start()
+        self._queue.put(delivery)
+        if self._closed:
+            self._rescue_after_close()
+        return None
 
     # -- stuck receivers ------------------------------------------------------
 
