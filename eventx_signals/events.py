@@ -40,7 +40,7 @@ def get_event(name: str) -> AsyncSignal:
 
 
 def _event(name: Any, function: str) -> AsyncSignal:
-    # Names already known skip the checks: this is every trigger's path.
+    # Names already known skip the checks (and the lock).
     signal = _events.get(name) if isinstance(name, str) else None
     if signal is not None:
         return signal

@@ -28,6 +28,13 @@ instead of a crash.
 5. ``sys._current_frames()`` (documented, despite its name): the stack of a
    receiver reported as stuck (``backends/thread.py``). Fallback: the report
    says the stack is unknown.
+
+And one assumption about Django rather than a name: outside an event loop,
+``django.db.connections[alias]`` returns the same wrapper for the life of a
+thread (its ``Local`` is thread-local there). ``transactions.py`` caches
+that wrapper per thread because the ``Local`` lookup cost about as much as
+the rest of a send (``benchmarks/instructions.py``). The cache is dropped
+when ``DATABASES`` changes, and async code looks the wrapper up every time.
 """
 
 from __future__ import annotations
