@@ -35,3 +35,13 @@ pytest_collect_file = Sybil(
     fixtures=["readme_database"],
     teardown=_teardown,
 ).pytest()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-django creates only the test databases that marked items ask
+    # for: the mark makes it create the default one for the README's
+    # examples (which open it through readme_database) also when they run
+    # alone.
+    for item in items:
+        if item.path.name == "README.rst":
+            item.add_marker(pytest.mark.django_db(transaction=True))
