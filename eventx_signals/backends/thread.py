@@ -266,8 +266,11 @@ class WorkerPool:
                 watchdog = threading.Thread(
                     target=self._watch, name=f"{self.name}-watchdog", daemon=True
                 )
-                with process.process_signals_blocked():
-                    watchdog.start()
+                try:
+                    with process.process_signals_blocked():
+                        watchdog.start()
+                except RuntimeError:  # interpreter shutting down: no watchdog needed
+                    pass
 
     def _start_extra_worker(self) -> None:
         """Start an extra worker if every worker has been on its current
