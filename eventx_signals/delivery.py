@@ -131,18 +131,24 @@ else:  # this Python's Future is not what _LazyFuture assumes
 
 # -- the snapshot of the arguments -------------------------------------------
 
-_model_classes: tuple[type, type] | None = None
+# Django's Model and ModelState, imported on first use (importing
+# eventx_signals must not import the ORM).
+_model_class: type | None = None
+_model_state_class: type | None = None
+
+# Values of these types are immutable (or, like a model class, not
+# snapshotted): the usual keyword arguments of model signals (created, raw,
+# using, update_fields=None) are passed on without a closer look.
+_SHARED_TYPES = frozenset({bool, int, float, str, bytes, type(None), frozenset, tuple})
 
 
-def _models() -> tuple[type, type]:
-    # Imported on first use: importing eventx_signals must not import the ORM.
-    global _model_classes
-    if _model_classes is None:
-        from django.db.models import Model
-        from django.db.models.base import ModelState
+def _load_model_classes() -> tuple[type, type]:
+    global _model_class, _model_state_class
+    from django.db.models import Model
+    from django.db.models.base import ModelState
 
-        _model_classes = (Model, ModelState)
-    return _model_classes
+    _model_class, _model_state_class = Model, ModelState
+    return Model, ModelState
 
 
 def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -153,16 +159,18 @@ def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     seen by the receiver. Lists, sets and dicts are copied shallowly, with
     model instances inside them copied too; other values are shared.
     """
-    model = _models()[0]
+    model = _model_class or _load_model_classes()[0]
     snapshot = kwargs
     for key, value in kwargs.items():
+        value_type = type(value)
+        if value_type in _SHARED_TYPES:
+            continue
         if isinstance(value, model):
             copied = copy_instance(value)
-        else:
-            value_type = type(value)
-            if value_type is not list and value_type is not set and value_type is not dict:
-                continue
+        elif value_type is list or value_type is set or value_type is dict:
             copied = _copy_container(value, model)
+        else:
+            continue
         if snapshot is kwargs:
             snapshot = dict(kwargs)
         snapshot[key] = copied
@@ -176,19 +184,20 @@ def copy_instance(instance: Any) -> Any:
     prefetched results shared), without the pickle protocol's detour through
     ``apps.get_model()``: about five times cheaper than ``copy.copy()``.
     """
-    model_state = _models()[1]
-    state = instance.__dict__.copy()
-    old_state = state.get("_state")
+    model_state = _model_state_class or _load_model_classes()[1]
+    old_state = instance.__dict__.get("_state")
     if type(old_state) is not model_state:
         return copy.copy(instance)  # a state of some other kind: be general
     new_state = object.__new__(model_state)
-    new_state.__dict__.update(old_state.__dict__)
-    fields_cache = old_state.__dict__.get("fields_cache")
-    if fields_cache is not None:
-        new_state.__dict__["fields_cache"] = fields_cache.copy()
-    state["_state"] = new_state
+    state_dict = old_state.__dict__.copy()
+    fields_cache = state_dict.get("fields_cache")
+    if fields_cache:
+        state_dict["fields_cache"] = fields_cache.copy()
+    new_state.__dict__ = state_dict
+    values = instance.__dict__.copy()
+    values["_state"] = new_state
     new = object.__new__(instance.__class__)
-    new.__dict__.update(state)
+    new.__dict__ = values
     return new
 
 

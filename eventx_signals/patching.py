@@ -205,7 +205,7 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
                 return []
             mode = patch.mode(sender, named)
             if mode == INLINE:
-                return wrapped(*args, **kwargs)
+                return wrapped(sender, **named)
             only = is_marked_background if mode == MARKED else None
             return send_in_background(signal, sender, named, robust, patch.backend, only=only)
 
@@ -220,7 +220,7 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
                 return []
             mode = patch.mode(sender, named)
             if mode == INLINE:
-                return await wrapped(*args, **kwargs)
+                return await wrapped(sender, **named)
             only = is_marked_background if mode == MARKED else None
             return await asend_in_background(
                 signal, sender, named, robust, patch.backend, only=only
@@ -236,10 +236,11 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
 
 
 def _sender_and_kwargs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The sender, and the other keyword arguments: ``kwargs`` itself, the
+    call's own dict (wrapt builds one per call), rather than a copy."""
     if args:
         return args[0], kwargs
-    named = dict(kwargs)
-    return named.pop("sender"), named
+    return kwargs.pop("sender"), kwargs
 
 
 def _sender_specs(senders: Any) -> list[Any]:
