@@ -15,6 +15,7 @@ from .events import (
 )
 from .modes import keep_inline
 from .patching import background_receiver, patch_signal, patched_signal, unpatch_signal
+from .retries import current_attempt, retry
 from .signals import AsyncSignal
 from .stats import stats
 
@@ -24,6 +25,7 @@ __all__ = [
     "AsyncSignal",
     "atrigger_event",
     "background_receiver",
+    "current_attempt",
     "event_listener",
     "get_event",
     "keep_inline",
@@ -31,6 +33,7 @@ __all__ = [
     "patch_signal",
     "patched_signal",
     "receiver",
+    "retry",
     "stats",
     "trigger_event",
     "unpatch_signal",

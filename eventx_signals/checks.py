@@ -6,11 +6,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
 
 from .backends.base import alias_errors
 from .conf import DEFAULT_BACKEND_ALIAS, conf
 from .labels import signal_label
+from .retries import policy_errors
 
 
 @checks.register()
@@ -94,6 +96,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="eventx_signals.E011",
             )
         )
+    retry_setting = getattr(settings, "EVENTX_RETRY", None)
+    if retry_setting is not None:
+        errors += [
+            checks.Error(message, id="eventx_signals.E014")
+            for message in policy_errors(retry_setting, "EVENTX_RETRY")
+        ]
     return errors
 
 

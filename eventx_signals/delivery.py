@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
-from . import process
+from . import process, retries
 from .internals import FUTURE_STATES, running_loop
 from .labels import LazyLabel, receiver_label, sender_label, signal_label
 from .stats import counters
@@ -48,6 +48,10 @@ def in_worker() -> bool:
     """Whether the caller runs inside a receiver on a background worker: a
     send from there must never wait for room in a queue it is draining."""
     return getattr(_worker_threads, "is_worker", False) or _in_async_worker_receiver.get()
+
+
+#: Called with the delivery of a retry and the seconds to wait before it.
+RetryLater = Callable[["Delivery", float], None]
 
 
 # -- the future of one receiver run ------------------------------------------
@@ -232,7 +236,11 @@ class Delivery:
         "futures",
         "context",
         "robust",
+        "attempt",
+        "encoded",
     )
+    #: The JSON payloads of a serialising backend, set at send time.
+    encoded: list[dict[str, Any]]
 
     def __init__(
         self,
@@ -253,6 +261,11 @@ class Delivery:
         )
         self.context = contextvars.copy_context()
         self.robust = robust
+        #: 1 for a first run; a retry's delivery holds one receiver and the
+        #: number of its attempt.
+        self.attempt = 1
+        # ``encoded``: set by backends that send the delivery to another
+        # process (see ``payloads``), at send time.
 
     def __len__(self) -> int:
         return len(self.receivers)
@@ -263,36 +276,47 @@ class Delivery:
             return [(self.receivers[0], self.futures[0])]
         return list(zip(self.receivers, self.futures))
 
-    def run(self, in_worker_thread: bool = False) -> None:
+    def run(self, in_worker_thread: bool = False, retry_later: RetryLater | None = None) -> None:
         """
         Run every receiver in order, completing its future; never raises for
         a receiver's exception, whatever its kind, except that in the main
         thread ``KeyboardInterrupt`` and ``SystemExit`` (Ctrl-C, a SIGTERM
         turned into an exit) still propagate after the futures are settled.
+
+        A failed run that its retry policy retries leaves its future pending
+        and hands a one-receiver delivery of the next attempt to
+        ``retry_later(delivery, delay)``; without ``retry_later`` the next attempt runs
+        at once, here.
         """
         runs = len(self.receivers)
-        if runs == 1:
-            counters.started.advance()
-        else:
-            counters.started.add(runs)
-        succeeded = failed = 0
+        if self.attempt == 1:  # a retry continues a run already started
+            if runs == 1:
+                counters.started.advance()
+            else:
+                counters.started.add(runs)
+        succeeded = failed = retried = 0
         try:
-            succeeded, failed = self._run_receivers(in_worker_thread)
+            succeeded, failed, retried = self._run_receivers(in_worker_thread, retry_later)
         finally:
-            counters.finished(runs, succeeded, failed)
+            # A run with a retry ahead is not finished yet.
+            counters.finished(runs - retried, succeeded, failed)
 
     def cancel(self) -> None:
         """Cancel the futures of receivers that have not started."""
         for future in self.futures:
             future.cancel()
 
-    def _run_receivers(self, in_worker_thread: bool) -> tuple[int, int]:
-        succeeded = failed = 0
+    def _run_receivers(
+        self, in_worker_thread: bool, retry_later: RetryLater | None
+    ) -> tuple[int, int, int]:
+        succeeded = failed = retried = 0
         signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
         if in_worker_thread and self.async_from < len(self.receivers):
             context.run(_in_async_worker_receiver.set, True)
+        first_attempt = self.attempt == 1
         for index, (receiver, future) in enumerate(zip(self.receivers, self.futures)):
-            if not future.set_running_or_notify_cancel():
+            # A retry's future is already running.
+            if first_attempt and not future.set_running_or_notify_cancel():
                 continue
             started = time.perf_counter()
             try:
@@ -301,8 +325,13 @@ class Delivery:
                 else:
                     result = context.run(receiver, signal=signal, sender=sender, **kwargs)
             except BaseException as exc:
+                delay = retries.delay_before_retry(receiver, exc, self.attempt)
+                self._log_failure(receiver, exc, delay)
+                if delay is not None:
+                    retried += 1
+                    self._retry(index, delay, in_worker_thread, retry_later)
+                    continue
                 failed += 1
-                self._log_failure(receiver, exc)
                 if self.robust and isinstance(exc, Exception):
                     future.set_result(exc)
                 else:
@@ -321,19 +350,53 @@ class Delivery:
                         (time.perf_counter() - started) * 1000,
                     )
                 future.set_result(result)
-        return succeeded, failed
+        return succeeded, failed, retried
 
-    def _log_failure(self, receiver: Any, exc: BaseException) -> None:
+    def _log_failure(self, receiver: Any, exc: BaseException, delay: float | None) -> None:
+        policy = retries.policy_for(receiver)
+        if delay is not None:
+            outcome = f" (attempt {self.attempt} of {policy.max_attempts}; retrying in {delay:g} s)"
+        elif policy.max_attempts > 1:
+            outcome = f" (attempt {self.attempt} of {policy.max_attempts}; not retried)"
+        else:
+            outcome = ""
         logger.error(
-            "Receiver %s of %s (sender %s) raised %s.",
+            "Receiver %s of %s (sender %s) raised %s%s.",
             LazyLabel(receiver_label, receiver),
             LazyLabel(signal_label, self.signal),
             LazyLabel(sender_label, self.sender),
             type(exc).__name__,
+            outcome,
             exc_info=exc,
         )
-        if self.robust and isinstance(exc, Exception):
+        if delay is None and self.robust and isinstance(exc, Exception):
             log_robust_failure(receiver, exc)
+
+    def next_attempt(self, index: int) -> Delivery:
+        """A delivery of the next attempt of receiver ``index``, sharing its
+        future, its arguments and a copy of the sender's context."""
+        following: Delivery = Delivery.__new__(Delivery)
+        following.signal = self.signal
+        following.sender = self.sender
+        following.kwargs = self.kwargs
+        following.receivers = [self.receivers[index]]
+        following.async_from = 0 if index >= self.async_from else 1
+        following.futures = [self.futures[index]]
+        following.context = self.context.copy()
+        following.robust = self.robust
+        following.attempt = self.attempt + 1
+        retries.set_attempt(following.context, following.attempt)
+        return following
+
+    def _retry(
+        self, index: int, delay: float, in_worker_thread: bool, retry_later: RetryLater | None
+    ) -> None:
+        following = self.next_attempt(index)
+        counters.record_retry()
+        if retry_later is None:
+            following.run(in_worker_thread)
+        else:
+            retry_later(following, delay)
 
 
 def _must_propagate(exc: BaseException, in_worker_thread: bool) -> bool:

@@ -54,6 +54,11 @@ def _event(name: Any, function: str) -> AsyncSignal:
         return signal
 
 
+def event_signal(name: str) -> AsyncSignal | None:
+    """The AsyncSignal of the event ``name`` if it exists; never creates one."""
+    return _events.get(name)
+
+
 def event_listener(name: str, *, sender: Any = None) -> Callable[[F], F]:
     """
     Register the decorated function as a listener of the event ``name``.

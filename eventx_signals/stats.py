@@ -62,6 +62,7 @@ class Counters:
         self.failed = 0
         self.dropped = 0
         self.inline = 0
+        self.retried = 0
         self.completed = 0
 
     def finished(self, runs: int, succeeded: int, failed: int) -> None:
@@ -75,6 +76,11 @@ class Counters:
     def record_dropped(self, runs: int) -> None:
         with self._lock:
             self.dropped += runs
+
+    def record_retry(self) -> None:
+        """A failed attempt gets another one: the run goes on."""
+        with self._lock:
+            self.retried += 1
 
     def record_inline(self, runs: int) -> None:
         with self._lock:
@@ -98,6 +104,7 @@ class Counters:
                 "dispatched": dispatched,
                 "succeeded": self.succeeded,
                 "failed": self.failed,
+                "retried": self.retried,
                 "dropped": self.dropped,
                 "inline": self.inline,
                 "pending": dispatched - started,
@@ -136,8 +143,10 @@ def stats() -> dict[str, int]:
     """
     Return the process-wide counters of receiver runs.
 
-    Keys: dispatched, succeeded, failed, dropped (queue full, ``when_full``
+    Keys: dispatched (receiver runs), succeeded and failed (runs, by their
+    last attempt), retried (attempts made again after a failure), dropped (queue full, ``when_full``
     ``"drop"``), inline (run in the sender because the queue was full),
-    pending (queued) and running.
+    pending (queued) and running (retries waiting for their backoff
+    included).
     """
     return counters.as_dict()

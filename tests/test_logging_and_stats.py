@@ -57,6 +57,7 @@ def test_stats_count_runs(signal):
         "dispatched",
         "succeeded",
         "failed",
+        "retried",
         "inline",
         "dropped",
         "pending",

@@ -38,6 +38,9 @@ class BaseBackend:
     #: Made by the EVENTX_BACKENDS registry (not by hand): when the setting
     #: changes, another instance takes over its alias.
     from_settings = False
+    #: Whether receivers run in another process, from JSON payloads built
+    #: at send time by ``encode()``.
+    serializes = False
 
     def __init__(
         self, alias: str = DEFAULT_BACKEND_ALIAS, options: Mapping[str, Any] | None = None
@@ -70,6 +73,14 @@ class BaseBackend:
     def validate_option(cls, name: str, value: Any) -> str | None:
         """Return a sentence describing what is wrong with one value, if anything."""
         return None
+
+    def encode(self, delivery: Delivery) -> None:
+        """At send time, before any transaction commits: turn the delivery
+        into what travels (serialising backends only)."""
+
+    def round_trip(self, delivery: Delivery) -> None:
+        """Under eager(): give the receivers the arguments as a worker of
+        this backend would see them (serialising backends only)."""
 
     def submit(self, delivery: Delivery) -> None:
         """Arrange for ``delivery`` to run; must not run it in the caller

@@ -19,6 +19,7 @@ from ..labels import signal_label
 from ..stats import counters
 from . import worker_connections
 from .base import BaseBackend, positive_int_error, seconds_error
+from .delayed import delayed_calls
 
 logger = logging.getLogger("eventx_signals")
 
@@ -208,7 +209,16 @@ class WorkerPool:
             len(delivery),
             signal_label(delivery.signal),
         )
-        delivery.run()
+        delivery.run(retry_later=self.retry_later)
+
+    def retry_later(self, delivery: Delivery, delay: float) -> None:
+        """Queue the retry ``delivery`` after ``delay`` seconds, waiting on
+        the timer thread rather than in a worker. A closed pool hands it on
+        at once (at exit, nobody would be left to wait for)."""
+        if self._closed:
+            self._adopt(delivery)
+        else:
+            delayed_calls.call_later(delay, self, self._adopt, delivery)
 
     # -- workers ------------------------------------------------------------
 
@@ -336,7 +346,7 @@ class WorkerPool:
         worker.reported = False
         worker.delivery = delivery
         try:
-            delivery.run(in_worker_thread=True)
+            delivery.run(in_worker_thread=True, retry_later=self.retry_later)
         except BaseException:  # Delivery.run() lets nothing out in a worker
             logger.exception("Worker %s caught an exception.", threading.current_thread().name)
         finally:
@@ -447,6 +457,8 @@ class WorkerPool:
         for them until ``deadline`` (a ``time.monotonic()`` value; None means
         do not wait). Return how many queued deliveries were left.
         """
+        # Retries waiting for their backoff are queued now, to be drained.
+        delayed_calls.flush(self)
         with self._lock:
             self._closed = True
             workers = list(self._workers)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 
 
@@ -7,3 +9,19 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class Shipment(models.Model):
+    """Fields of many kinds, for the payload codec's tests."""
+
+    class Status(models.TextChoices):
+        PACKED = "packed"
+        SENT = "sent"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PACKED)
+    sent_at = models.DateTimeField(null=True)
+    details = models.JSONField(default=dict)
+    label = models.FileField(blank=True)
+    weight = models.DecimalField(max_digits=6, decimal_places=3, default=0)

@@ -1,0 +1,92 @@
+"""
+What the backends whose receivers run in another process share: each
+receiver run becomes one JSON payload (see ``payloads``), encoded at send
+time and handed to the engine once the transaction commits; its future
+resolves to the engine's own handle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from asgiref.sync import sync_to_async
+
+from .. import payloads
+from ..delivery import Delivery
+from ..labels import signal_label
+from .base import BaseBackend
+
+logger = logging.getLogger("eventx_signals")
+
+
+class OutOfProcessBackend(BaseBackend):
+    """
+    Base class of the ``django_tasks`` and ``celery`` backends. Subclasses
+    implement ``enqueue(payload)``, returning the engine's handle.
+
+    Option ``refetch_instances`` (default False): the worker reads model
+    instances again from the database instead of rebuilding them from the
+    field values they had at send time (a deleted row falls back to those).
+    """
+
+    serializes = True
+    option_defaults: ClassVar[Mapping[str, Any]] = {"refetch_instances": False}
+
+    @classmethod
+    def validate_option(cls, name: str, value: Any) -> str | None:
+        if name == "refetch_instances" and not isinstance(value, bool):
+            return f"Option 'refetch_instances' must be True or False, not {value!r}."
+        return None
+
+    def encode(self, delivery: Delivery) -> None:
+        """Build the payloads at send time: an argument that cannot travel,
+        or a receiver a worker could not find, fails the send here."""
+        encoded = payloads.build_payloads(delivery)
+        if self.options["refetch_instances"]:
+            for payload in encoded:
+                payload["refetch"] = True
+        delivery.encoded = encoded
+
+    def round_trip(self, delivery: Delivery) -> None:
+        """Under eager(): give the receivers what a worker would decode."""
+        payloads.round_trip(delivery)
+
+    def enqueue(self, payload: dict[str, Any]) -> Any:
+        """Hand one receiver run to the engine; return the engine's handle."""
+        raise NotImplementedError
+
+    def submit(self, delivery: Delivery) -> None:
+        if not hasattr(delivery, "encoded"):
+            self.encode(delivery)
+        for future, payload in zip(delivery.futures, delivery.encoded):
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                handle = self.enqueue(payload)
+            except Exception as exc:
+                # Nothing reached the engine: say so loudly, with what is
+                # needed to send it again, rather than lose it quietly.
+                logger.error(
+                    "Could not hand a receiver run of %s to the %s backend %r: %s. Payload: %s",
+                    signal_label(delivery.signal),
+                    type(self).__name__,
+                    self.alias,
+                    exc,
+                    json.dumps(payload, sort_keys=True),
+                    exc_info=exc,
+                )
+                future.set_exception(exc)
+            else:
+                future.set_result(handle)
+
+    async def asubmit(self, delivery: Delivery) -> None:
+        await sync_to_async(self.submit)(delivery)
+
+
+def run_refetching(payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None) -> Any:
+    """Run a payload as the worker side of every out-of-process backend."""
+    refetch = isinstance(payload, dict) and payload.get("refetch") is True
+    return payloads.run_payload(payload, refetch=refetch, enqueue_retry=enqueue_retry)

@@ -1,0 +1,228 @@
+"""
+Receiver runs as JSON payloads, for backends whose receivers run in another
+process: built at send time from a ``Delivery``, run in the worker by
+``run_payload()``.
+
+A payload names its signal (dotted path, or event name) and its receiver by
+a stable id, its dotted path. The worker looks both up only among what it
+has itself: the signals django-eventx knows of (AsyncSignals, patched
+signals, named events) and the receivers connected to that signal for that
+sender. A payload naming anything else is refused: it can never make the
+worker import or call an arbitrary path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.dispatch import Signal
+
+from . import codec, events, retries
+from .delivery import Delivery
+from .exceptions import EventxConfigurationError
+from .labels import receiver_label, signal_label
+from .patching import patched_signals
+from .signals import all_async_signals
+from .stats import counters
+
+logger = logging.getLogger("eventx_signals")
+
+VERSION = 1
+
+
+class ReceiverNotFindable(EventxConfigurationError):
+    """A receiver that a worker process could not find again by its name."""
+
+
+class RefusedPayload(ValueError):
+    """A payload that is malformed or names no connected receiver."""
+
+
+# -- send side ------------------------------------------------------------------
+
+
+def signal_reference(signal: Signal) -> dict[str, str]:
+    """How a payload names its signal: ``{"event": name}`` or ``{"signal": path}``."""
+    label = signal_label(signal)
+    if events.event_signal(label) is signal:
+        return {"event": label}
+    if label.startswith("<"):
+        raise ReceiverNotFindable(
+            f"The signal {label} is not held by a module attribute, so a worker "
+            "process cannot find it; define it at module level."
+        )
+    return {"signal": label}
+
+
+def receiver_id(receiver: Any, signal: Signal) -> str:
+    """The stable id of a receiver (its dotted path), or
+    ReceiverNotFindable if another process could not find it by that id."""
+    label = receiver_label(receiver)
+    target = getattr(receiver, "__func__", receiver)
+    bound_to = getattr(receiver, "__self__", None)
+    problem = None
+    if "<lambda>" in label:
+        problem = "is a lambda"
+    elif "<locals>" in label:
+        problem = "is defined inside a function (a closure)"
+    elif bound_to is not None and not isinstance(bound_to, type):
+        problem = "is a method bound to one object"
+    elif not getattr(target, "__qualname__", None):
+        problem = "has no module-level name"
+    if problem:
+        raise ReceiverNotFindable(
+            f"The receiver {label} of {signal_label(signal)} {problem}, so a worker "
+            "process cannot find it again; connect a module-level function (or a "
+            "static or class method) to use an out-of-process backend."
+        )
+    return label
+
+
+def build_payloads(delivery: Delivery) -> list[dict[str, Any]]:
+    """
+    One JSON-compatible payload per receiver of ``delivery``. Raises
+    ``TypeError`` naming a keyword argument that cannot travel, and
+    ``ReceiverNotFindable`` for a receiver another process could not find;
+    either way before anything is handed to an engine.
+    """
+    signal = delivery.signal
+    reference = signal_reference(signal)
+    kwargs = codec.encode_kwargs(delivery.kwargs)
+    try:
+        sender = codec.encode(delivery.sender)
+    except TypeError as exc:
+        raise TypeError(f"The sender cannot be sent to another process: {exc}") from None
+    ids = [receiver_id(receiver, signal) for receiver in delivery.receivers]
+    if len(set(ids)) != len(ids):
+        duplicate = next(i for i in ids if ids.count(i) > 1)
+        raise ReceiverNotFindable(
+            f"Two receivers of {signal_label(signal)} share the name {duplicate}, so a "
+            "worker process could not tell them apart; give them different names."
+        )
+    return [
+        {
+            "v": VERSION,
+            **reference,
+            "receiver": receiver,
+            "sender": sender,
+            "kwargs": kwargs,
+            "robust": delivery.robust,
+            "attempt": delivery.attempt,
+        }
+        for receiver in ids
+    ]
+
+
+def round_trip(delivery: Delivery) -> None:
+    """Replace the delivery's arguments with what a worker would decode, so
+    that eager() runs catch what would fail in production."""
+    payloads = build_payloads(delivery)
+    if payloads:
+        delivery.kwargs = codec.decode_kwargs(payloads[0]["kwargs"])
+        delivery.sender = codec.decode(payloads[0]["sender"])
+
+
+# -- worker side ----------------------------------------------------------------
+
+_signals_by_path: dict[str, Signal] = {}
+
+
+def find_signal(payload: dict[str, Any]) -> Signal:
+    """The signal a payload names, among the signals this process knows."""
+    if "event" in payload:
+        name = payload["event"]
+        signal = events.event_signal(name) if isinstance(name, str) else None
+        if signal is None:
+            raise RefusedPayload(f"no listener of the event {name!r} is registered here.")
+        return signal
+    path = payload.get("signal")
+    if not isinstance(path, str):
+        raise RefusedPayload("the payload names no signal.")
+    found = _signals_by_path.get(path)
+    if found is None:
+        _signals_by_path.clear()
+        for known in [*all_async_signals, *patched_signals()]:
+            _signals_by_path[signal_label(known)] = known
+        found = _signals_by_path.get(path)
+    if found is None:
+        raise RefusedPayload(f"{path!r} is not an AsyncSignal or patched signal of this process.")
+    return found
+
+
+def find_receiver(signal: Signal, sender: Any, receiver_name: Any) -> tuple[Any, bool]:
+    """The receiver named ``receiver_name`` among those connected to
+    ``signal`` for ``sender`` here, and whether it is ``async def``."""
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    for receivers, is_async in ((sync_receivers, False), (async_receivers, True)):
+        for receiver in receivers:
+            if receiver_label(receiver) == receiver_name:
+                return receiver, is_async
+    raise RefusedPayload(
+        f"no receiver named {receiver_name!r} is connected to {signal_label(signal)} "
+        "in this process."
+    )
+
+
+def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
+    """A one-receiver delivery from a payload, or RefusedPayload."""
+    if not isinstance(payload, dict) or payload.get("v") != VERSION:
+        raise RefusedPayload(f"not a version {VERSION} django-eventx payload.")
+    signal = find_signal(payload)
+    try:
+        sender = codec.decode(payload.get("sender"))
+        kwargs = codec.decode_kwargs(payload.get("kwargs"), refetch=refetch)
+    except codec.PayloadError as exc:
+        raise RefusedPayload(str(exc)) from exc
+    receiver, is_async = find_receiver(signal, sender, payload.get("receiver"))
+    attempt = payload.get("attempt", 1)
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise RefusedPayload(f"the attempt must be a positive integer, not {attempt!r}.")
+    delivery = Delivery(
+        signal, sender, kwargs, [receiver], 0 if is_async else 1, bool(payload.get("robust"))
+    )
+    delivery.attempt = attempt
+    retries.set_attempt(delivery.context, attempt)
+    return delivery
+
+
+#: Called with the payload of the next attempt and the seconds to wait.
+EnqueueRetry = Callable[[dict[str, Any], float], None]
+
+
+def run_payload(
+    payload: Any, *, refetch: bool = False, enqueue_retry: EnqueueRetry | None = None
+) -> Any:
+    """
+    Run the receiver a payload names, in this (worker) process, with the
+    usual logging and counters. Return what the receiver returned; raise
+    what it raised (so that the engine records the failure), after handing
+    the next attempt to ``enqueue_retry`` if its retry policy asks for one.
+    A refused payload is logged and raises ``RefusedPayload``.
+    """
+    try:
+        delivery = decode_payload(payload, refetch)
+    except RefusedPayload as exc:
+        logger.error("Refused a payload: %s", exc)
+        raise
+
+    def retry_later(following: Delivery, delay: float) -> None:
+        if enqueue_retry is None:
+            following.run(in_worker_thread=True)
+        else:
+            enqueue_retry({**payload, "attempt": following.attempt}, delay)
+
+    counters.accepted.advance()
+    if delivery.attempt > 1:
+        counters.started.advance()  # counted by Delivery.run() for a first attempt only
+    delivery.run(in_worker_thread=True, retry_later=retry_later)
+    future = delivery.futures[0]
+    if not future.done():  # the next attempt is the engine's: this one ends here
+        counters.finished(1, 0, 0)
+        raise RetryScheduled(f"attempt {delivery.attempt} failed; the next one is queued.")
+    return future.result()
+
+
+class RetryScheduled(Exception):
+    """This attempt failed and the next one was handed to the engine."""

@@ -1,0 +1,213 @@
+"""Receiver runs as JSON payloads: built at send time, resolved by the worker
+only among connected receivers, refused otherwise."""
+
+import json
+import logging
+
+import pytest
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.test import override_settings
+
+from eventx_signals import AsyncSignal, event_listener, patched_signal, trigger_event
+from eventx_signals.backends.base import backends
+from eventx_signals.payloads import ReceiverNotFindable, RefusedPayload, run_payload
+from eventx_signals.retries import current_attempt, retry
+from eventx_signals.testing import eager
+from tests.loopback import LoopbackBackend
+from tests.testapp.models import Order
+
+LOOPBACK = LoopbackBackend()
+#: Module-level signal, so that a worker can find it by its dotted path.
+order_shipped = AsyncSignal(backend=LOOPBACK)
+calls = []
+
+
+def on_shipped(sender, order, **kwargs):
+    kwargs.pop("signal")
+    calls.append((sender, order.number, order.pk, kwargs))
+    return order.number
+
+
+@pytest.fixture
+def loopback():
+    backend = LOOPBACK
+    backend.sent.clear()
+    calls.clear()
+    order_shipped.connect(on_shipped)
+    yield backend
+    order_shipped.disconnect(on_shipped)
+    backend.sent.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_becomes_one_payload_per_receiver_and_runs_from_json(loopback):
+    order = Order.objects.create(number="S-1")
+    [(receiver, future)] = order_shipped.send(sender=Order, order=order, note="fragile")
+    assert receiver is on_shipped
+    assert future.result(1) == "handle-1"  # the engine's handle
+    payload = json.loads(loopback.sent[0])
+    assert payload["signal"] == "tests.test_payloads.order_shipped"
+    assert payload["receiver"] == "tests.test_payloads.on_shipped"
+    order.number = "changed after send"
+    assert loopback.run_all() == ["S-1"]
+    assert calls == [(Order, "S-1", order.pk, {"note": "fragile"})]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_payload_waits_for_commit_and_a_rollback_sends_nothing(loopback):
+    with transaction.atomic():
+        order = Order.objects.create(number="S-2")
+        [(_, future)] = order_shipped.send(sender=Order, order=order)
+        assert loopback.sent == [] and not future.done()
+    assert len(loopback.sent) == 1 and future.result(1) == "handle-1"
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        order_shipped.send(sender=Order, order=Order.objects.create(number="S-3"))
+        raise ZeroDivisionError
+    assert len(loopback.sent) == 1
+
+
+@pytest.mark.django_db
+def test_an_argument_that_cannot_travel_fails_the_send_and_nothing_is_sent(loopback):
+    order = Order.objects.create(number="S-4")
+    with pytest.raises(TypeError, match=r"'request'.*builtins\.object"):
+        order_shipped.send(sender=Order, order=order, request=object())
+    assert loopback.sent == []
+
+
+class Handler:
+    def method(self, sender, **kwargs):
+        pass
+
+
+def test_receivers_a_worker_cannot_find_are_refused_at_send_time(loopback):
+    def closure(sender, **kwargs):
+        pass
+
+    handler = Handler()
+    order_shipped.disconnect(on_shipped)
+    for bad, why in [
+        (lambda sender, **kwargs: None, "lambda"),
+        (closure, "closure"),
+        (handler.method, "bound to one object"),
+    ]:
+        order_shipped.connect(bad)
+        try:
+            with pytest.raises(ReceiverNotFindable, match=why):
+                order_shipped.send(sender=None)
+        finally:
+            order_shipped.disconnect(bad)
+    assert loopback.sent == []
+
+
+def test_a_signal_held_by_no_module_attribute_is_refused(loopback):
+    local = AsyncSignal(backend=LOOPBACK)
+    local.connect(on_shipped)
+    with pytest.raises(ReceiverNotFindable, match="module level"):
+        local.send(sender=None, order=Order(number="x"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forged_payloads_are_refused_and_logged(loopback, caplog):
+    order_shipped.send(sender=Order, order=Order.objects.create(number="S-5"))
+    genuine = json.loads(loopback.sent[0])
+    forged = [
+        {**genuine, "receiver": "os.system"},
+        {**genuine, "receiver": "tests.test_payloads.test_forged_payloads_are_refused_and_logged"},
+        {**genuine, "signal": "os.environ"},
+        {**genuine, "signal": "django.db.models.signals.post_save"},  # not patched
+        {**genuine, "v": 99},
+        {**genuine, "kwargs": {"order": {"$t": "pickle", "v": "gASV"}}},
+        {**genuine, "attempt": 0},
+        "not a payload",
+    ]
+    caplog.set_level(logging.ERROR, "eventx_signals")
+    for payload in forged:
+        with pytest.raises(RefusedPayload):
+            run_payload(payload)
+    assert calls == []
+    assert sum("Refused a payload" in r.getMessage() for r in caplog.records) == len(forged)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_connected_for_another_sender_is_not_found(loopback):
+    order_shipped.send(sender=Order, order=Order.objects.create(number="S-6"))
+    payload = json.loads(loopback.sent[0])
+    order_shipped.disconnect(on_shipped)
+    order_shipped.connect(on_shipped, sender=AsyncSignal)
+    with pytest.raises(RefusedPayload, match="no receiver named"):
+        run_payload(payload)
+
+
+def deliver_welcome(user_name):
+    calls.append(user_name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_named_events_and_patched_signals_travel_too(loopback):
+    event_listener("payload_welcome")(deliver_welcome)
+    post_save.connect(on_shipped_post_save, sender=Order)
+    serialising = {"default": {"BACKEND": "tests.loopback.LoopbackBackend"}}
+    try:
+        with (
+            override_settings(EVENTX_BACKENDS=serialising),
+            patched_signal(post_save, senders=[Order]),
+        ):
+            default = backends["default"]
+            trigger_event("payload_welcome", user_name="ada")
+            Order.objects.create(number="S-7")
+            payloads = [json.loads(text) for text in default.sent]
+            ours = [p for p in payloads if p["receiver"].startswith("tests.test_payloads.")]
+            assert [p.get("event") or p["signal"] for p in ours] == [
+                "payload_welcome",
+                "django.db.models.signals.post_save",
+            ]
+            default.sent[:] = [json.dumps(p) for p in ours]
+            assert calls == []
+            assert default.run_all() == [None, None]
+    finally:
+        post_save.disconnect(on_shipped_post_save, sender=Order)
+    assert calls == ["ada", ("post_save", "S-7", True)]
+
+
+def on_shipped_post_save(sender, instance, created, **kwargs):
+    calls.append(("post_save", instance.number, created))
+
+
+@pytest.mark.django_db
+def test_eager_round_trips_the_payload(loopback):
+    with eager():
+        with pytest.raises(TypeError, match="'request'"):
+            order_shipped.send(sender=Order, order=Order(number="E-1"), request=object())
+        order = Order.objects.create(number="E-2")
+        [(_, future)] = order_shipped.send(sender=Order, order=order, when={1, 2})
+    assert future.result(0) == "E-2"
+    sender, number, pk, kwargs = calls[0]
+    assert (sender, number, pk, kwargs) == (Order, "E-2", order.pk, {"when": {1, 2}})
+    assert loopback.sent == []
+
+
+attempts = []
+
+
+@retry(max_attempts=3, backoff=5, retry_on=[ConnectionError])
+def flaky(sender, **kwargs):
+    attempts.append(current_attempt())
+    if current_attempt() < 3:
+        raise ConnectionError("mail server away")
+    return "sent"
+
+
+def test_retries_are_new_payloads_with_the_attempt_number(loopback, caplog):
+    attempts.clear()
+    order_shipped.connect(flaky)
+    try:
+        order_shipped.send(sender=None, order=Order(number="R-1"))
+        results = loopback.run_all()
+    finally:
+        order_shipped.disconnect(flaky)
+    assert attempts == [1, 2, 3]
+    assert results[-1] == "sent"
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("attempt 1 of 3; retrying in 5 s" in m for m in messages)
+    assert any("attempt 2 of 3; retrying in 10 s" in m for m in messages)
