@@ -26,7 +26,9 @@ class EventxSignalsConfig(AppConfig):
 
 def _import_backend_classes(configured: object) -> None:
     """Import the configured backend classes now rather than in the first
-    send, which should not pay for it; bad values are left to the checks."""
+    send, which should not pay for it, and let each prepare this process
+    (a Celery worker must know the task before its first message); bad
+    values are left to the checks."""
     from collections.abc import Mapping
 
     from .backends.base import load_backend_class
@@ -37,6 +39,6 @@ def _import_backend_classes(configured: object) -> None:
     for alias, params in configured.items():
         if isinstance(params, Mapping):
             try:
-                load_backend_class(params.get("BACKEND"), str(alias))
+                load_backend_class(params.get("BACKEND"), str(alias)).app_ready()
             except EventxConfigurationError:
                 pass

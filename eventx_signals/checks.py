@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .backends.base import alias_errors
+from .backends.base import alias_errors, load_backend_class
 from .conf import DEFAULT_BACKEND_ALIAS, conf
 from .labels import signal_label
 from .retries import policy_errors
@@ -40,10 +40,14 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     for alias, params in configured.items():
-        errors += [
-            checks.Error(message, id="eventx_signals.E003")
-            for message in alias_errors(alias, params)
-        ]
+        alias_messages = alias_errors(alias, params)
+        errors += [checks.Error(message, id="eventx_signals.E003") for message in alias_messages]
+        if not alias_messages:
+            backend_class = load_backend_class(params["BACKEND"], alias)
+            errors += [
+                checks.Warning(message, id="eventx_signals.W003")
+                for message in backend_class.alias_warnings(alias, params.get("OPTIONS", {}))
+            ]
     named = {
         signal.backend: f"The AsyncSignal {signal_label(signal)}"
         for signal in list(all_async_signals)

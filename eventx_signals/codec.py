@@ -69,9 +69,7 @@ def encode(value: Any) -> Any:
     encoder = _ENCODERS.get(value_type)
     if encoder is not None:
         return encoder(value)
-    from django.db.models import Model
-
-    if isinstance(value, Model):
+    if isinstance(value, _model_class or _load_model_class()):
         return _encode_instance(value)
     if isinstance(value, type):
         return _encode_class(value)
@@ -88,6 +86,19 @@ def encode(value: Any) -> Any:
         "supported (JSON types, model instances and classes, dates and times, "
         "Decimal, UUID, set, frozenset, tuple and bytes are)."
     )
+
+
+# Django's Model, imported on first use (importing this module must not
+# import the ORM).
+_model_class: type | None = None
+
+
+def _load_model_class() -> type:
+    global _model_class
+    from django.db.models import Model
+
+    _model_class = Model
+    return Model
 
 
 def _encode_instance(instance: Any) -> dict[str, Any]:
@@ -116,11 +127,8 @@ def _encode_instance(instance: Any) -> dict[str, Any]:
 
 def _encode_class(cls: type) -> dict[str, Any]:
     meta = getattr(cls, "_meta", None)
-    if meta is not None and getattr(meta, "label", None):
-        from django.db.models import Model
-
-        if issubclass(cls, Model):
-            return {TAG: "modelclass", "label": meta.label}
+    if meta is not None and issubclass(cls, _model_class or _load_model_class()):
+        return {TAG: "modelclass", "label": meta.label}
     if "<locals>" in cls.__qualname__:
         raise TypeError(f"the class {cls.__qualname__} is local to a function.")
     return {TAG: "class", "path": f"{cls.__module__}.{cls.__qualname__}"}

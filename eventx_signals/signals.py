@@ -166,13 +166,17 @@ def prepare(
     # Route: the backend, and the database whose commit to wait for.
     if not isinstance(backend, BaseBackend):
         backend = backends.instances.get(backend) or backends[backend]
-    if backend.serializes:
-        backend.encode(delivery)  # type: ignore[arg-type]  # fails the send at once if it cannot travel
     if on_commit is None:
         on_commit = conf.on_commit_value
         if on_commit is None:
             on_commit = conf.on_commit_default()
-    return delivery, inline, backend, atomic_alias(named.get("using")) if on_commit else None
+    alias = atomic_alias(named.get("using")) if on_commit else None
+    if backend.serializes:
+        # Fails the send at once if an argument cannot travel.
+        backend.encode(delivery)  # type: ignore[arg-type]
+        if alias is not None and backend.enqueues_inside(alias):
+            alias = None  # an outbox: the task commits or rolls back with the data
+    return delivery, inline, backend, alias
 
 
 def _round_trip(delivery: Delivery, backend: str | BaseBackend | None) -> None:

@@ -4,7 +4,7 @@ out-of-process backends without an engine."""
 
 import json
 
-from eventx_signals.backends.out_of_process import OutOfProcessBackend, run_refetching
+from eventx_signals.backends.out_of_process import OutOfProcessBackend, run_payload_in_worker
 
 
 class LoopbackBackend(OutOfProcessBackend):
@@ -22,7 +22,7 @@ class LoopbackBackend(OutOfProcessBackend):
         while self.sent:
             text = self.sent.pop(0)
             try:
-                results.append(run_refetching(json.loads(text), self.enqueue_retry))
+                results.append(run_payload_in_worker(json.loads(text), self.enqueue_retry))
             except Exception as exc:
                 results.append(exc)
         return results

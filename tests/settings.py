@@ -9,6 +9,7 @@ USE_TZ = True
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django_tasks_db",
     "eventx_signals",
     "tests.testapp",
 ]
@@ -19,7 +20,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 EVENTX_BACKENDS = {
     "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
     "immediate": {"BACKEND": "eventx_signals.backends.immediate.ImmediateBackend"},
+    # The out-of-process backends, run by real workers in tests/test_*_backend.py.
+    "tasks": {
+        "BACKEND": "eventx_signals.backends.django_tasks.DjangoTasksBackend",
+        "OPTIONS": {"queue_name": "eventx-test"},
+    },
+    "celery": {
+        "BACKEND": "eventx_signals.backends.celery.CeleryBackend",
+        "OPTIONS": {"app": "tests.celery_app.app", "queue": "eventx-test"},
+    },
 }
+
+try:  # Django 6.x
+    import django.tasks  # noqa: F401
+
+    _TASKS_PACKAGE = "django.tasks"
+except ImportError:
+    _TASKS_PACKAGE = "django_tasks"
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []},
+    "immediate": {"BACKEND": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend", "QUEUES": []},
+}
+
+# Celery: a real Redis broker when EVENTX_TEST_REDIS_URL is set (.ci/run sets
+# it); the tests that need a worker process require it.
+CELERY_BROKER_URL = os.environ.get("EVENTX_TEST_REDIS_URL", "memory://")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 
 def _database_from_url(url: str) -> dict[str, object]:
@@ -58,4 +87,11 @@ else:
             "NAME": os.path.join(HERE, "other.sqlite3"),
             "TEST": {"NAME": os.path.join(HERE, "test-other.sqlite3")},
         },
+    }
+
+# A worker process started by a test uses the test's database.
+if os.environ.get("EVENTX_TEST_WORKER_DATABASE"):
+    DATABASES["default"] = {
+        **DATABASES["default"],
+        "NAME": os.environ["EVENTX_TEST_WORKER_DATABASE"],
     }

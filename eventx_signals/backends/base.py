@@ -74,9 +74,26 @@ class BaseBackend:
         """Return a sentence describing what is wrong with one value, if anything."""
         return None
 
+    @classmethod
+    def alias_warnings(cls, alias: str, options: Mapping[str, Any]) -> list[str]:
+        """Sentences on a valid alias that will probably not do what is
+        meant (system check W003)."""
+        return []
+
+    @classmethod
+    def app_ready(cls) -> None:
+        """Called once per process from the app's ``ready()`` when an alias
+        of EVENTX_BACKENDS uses this class (worker processes included)."""
+
     def encode(self, delivery: Delivery) -> None:
         """At send time, before any transaction commits: turn the delivery
         into what travels (serialising backends only)."""
+
+    def enqueues_inside(self, database: str) -> bool:
+        """Whether a dispatch made in a transaction on ``database`` is handed
+        over at once, inside that transaction (an outbox), rather than at
+        commit (serialising backends only)."""
+        return False
 
     def round_trip(self, delivery: Delivery) -> None:
         """Under eager(): give the receivers the arguments as a worker of

@@ -86,7 +86,16 @@ class OutOfProcessBackend(BaseBackend):
         await sync_to_async(self.submit)(delivery)
 
 
-def run_refetching(payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None) -> Any:
-    """Run a payload as the worker side of every out-of-process backend."""
+def run_payload_in_worker(payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None) -> Any:
+    """
+    The worker side of every out-of-process backend: run the receiver a
+    payload names and return its return value if it is JSON (an engine
+    stores it), else None. Raises what ``payloads.run_payload`` raises.
+    """
     refetch = isinstance(payload, dict) and payload.get("refetch") is True
-    return payloads.run_payload(payload, refetch=refetch, enqueue_retry=enqueue_retry)
+    result = payloads.run_payload(payload, refetch=refetch, enqueue_retry=enqueue_retry)
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError):
+        return None
+    return result

@@ -1,8 +1,35 @@
-"""Imported at start-up by EVENTX_AUTODISCOVER."""
+"""Imported at start-up by EVENTX_AUTODISCOVER (in worker processes too)."""
 
-from eventx_signals import event_listener
+import os
+import time
+
+from django.dispatch import receiver
+
+from eventx_signals import current_attempt, event_listener, retry
+
+from .models import Receipt
+from .signals import order_paid_celery, order_paid_tasks
 
 
 @event_listener("order_placed")
 def notify_admin(order):
     return f"admin notified of {order}"
+
+
+@receiver(order_paid_tasks)
+@receiver(order_paid_celery)
+@retry(max_attempts=3, backoff=0.2, retry_on=[ConnectionError])
+def write_receipt(sender, order, fail_first=0, pause=0.0, **kwargs):
+    """Write what the worker saw; fail the first ``fail_first`` attempts."""
+    if pause:
+        time.sleep(pause)
+    if current_attempt() <= fail_first:
+        raise ConnectionError(f"payment service away (attempt {current_attempt()})")
+    Receipt.objects.create(
+        number=order.number,
+        total=order.total,
+        attempt=current_attempt(),
+        pid=os.getpid(),
+        backend=kwargs["signal"].backend,
+    )
+    return order.number

@@ -25,3 +25,13 @@ class Shipment(models.Model):
     details = models.JSONField(default=dict)
     label = models.FileField(blank=True)
     weight = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+
+
+class Receipt(models.Model):
+    """Written by receivers in worker processes: what they saw, and where."""
+
+    number = models.CharField(max_length=20)
+    total = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    attempt = models.PositiveIntegerField(default=1)
+    pid = models.PositiveIntegerField(default=0)
+    backend = models.CharField(max_length=20, blank=True)

@@ -1,4 +1,4 @@
-"""manage.py eventx list | codemod"""
+"""manage.py eventx list | codemod | requeue"""
 
 from __future__ import annotations
 
@@ -44,11 +44,51 @@ class Command(BaseCommand):
             "--apply", action="store_true", help="Write the changes instead of printing a diff."
         )
 
+        requeue = subcommands.add_parser(
+            "requeue",
+            help="Make receiver runs that a dead django_tasks worker left RUNNING "
+            "in django-tasks-db ready again.",
+            description="A django-tasks-db worker killed hard (SIGKILL, a lost machine) "
+            "leaves the task it was running RUNNING for ever. Requeue those last claimed "
+            "by the given worker ids (start workers with --worker-id to know them), "
+            "and/or those running for longer than --running-for seconds. Their receivers "
+            "run again: make them idempotent.",
+        )
+        requeue.add_argument(
+            "--worker-id",
+            action="append",
+            default=[],
+            dest="worker_ids",
+            help="The id of a dead worker (repeatable).",
+        )
+        requeue.add_argument(
+            "--running-for",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Also requeue runs started more than SECONDS ago (longer than any "
+            "receiver can take).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "list":
             self.handle_list()
+        elif options["subcommand"] == "requeue":
+            self.handle_requeue(options["worker_ids"], options["running_for"])
         else:
             self.handle_codemod(options["paths"], options["apply"])
+
+    def handle_requeue(self, worker_ids: list[str], running_for: float | None) -> None:
+        if not worker_ids and running_for is None:
+            raise CommandError("Give --worker-id and/or --running-for: which runs are abandoned?")
+        if running_for is not None and not running_for > 0:
+            raise CommandError(f"--running-for must be a number of seconds > 0, not {running_for}.")
+        try:
+            from eventx_signals.backends.django_tasks import requeue_abandoned
+        except ImportError as exc:
+            raise CommandError(str(exc)) from exc
+        count = requeue_abandoned(worker_ids, running_for)
+        self.stdout.write(f"Requeued {count} receiver runs.")
 
     def handle_list(self) -> None:
         from eventx_signals.inventory import collect

@@ -1,0 +1,127 @@
+"""
+Each receiver run becomes a Celery task on the project's Celery app, for
+teams that already run Celery workers (Redis or RabbitMQ broker).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.utils.module_loading import import_string
+
+from ..payloads import RetryScheduled
+from .out_of_process import OutOfProcessBackend, run_payload_in_worker
+
+try:
+    import celery
+except ImportError as exc:
+    raise ImportError(
+        "The celery backend needs Celery (pip install 'django-eventx[celery]')."
+    ) from exc
+
+logger = logging.getLogger("eventx_signals")
+
+#: The name of the one task every receiver run travels as.
+TASK_NAME = "eventx_signals.run_receiver"
+
+
+class CeleryBackend(OutOfProcessBackend):
+    """
+    Options: ``app`` (dotted path of the Celery app; default: the current
+    app, the one your project's ``celery.py`` creates), ``queue``,
+    ``routing_key`` and ``priority`` (passed to ``apply_async``; default
+    None, Celery's routing decides), and ``refetch_instances``.
+    """
+
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        **OutOfProcessBackend.option_defaults,
+        "app": None,
+        "queue": None,
+        "routing_key": None,
+        "priority": None,
+    }
+
+    @classmethod
+    def validate_option(cls, name: str, value: Any) -> str | None:
+        if name in ("app", "queue", "routing_key"):
+            if value is not None and (not isinstance(value, str) or not value):
+                return f"Option {name!r} must be a non-empty string or None, not {value!r}."
+            return None
+        if name == "priority":
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255
+            ):
+                return f"Option 'priority' must be an integer from 0 to 255 or None, not {value!r}."
+            return None
+        return super().validate_option(name, value)
+
+    @classmethod
+    def alias_warnings(cls, alias: str, options: Mapping[str, Any]) -> list[str]:
+        path = options.get("app")
+        try:
+            app = celery.current_app if path is None else import_string(path)
+        except ImportError as exc:
+            return [
+                f"EVENTX_BACKENDS[{alias!r}]['OPTIONS']['app'] is {path!r}, which cannot be "
+                f"imported ({exc}); give the dotted path of your Celery app."
+            ]
+        if not app.conf.broker_url:
+            return [
+                f"The Celery app of EVENTX_BACKENDS[{alias!r}] has no broker_url, so receiver "
+                "runs would go to Celery's default broker (amqp://localhost); set "
+                "CELERY_BROKER_URL, or import your project's Celery app in its __init__.py "
+                "or name it in OPTIONS['app']."
+            ]
+        return []
+
+    @classmethod
+    def app_ready(cls) -> None:
+        register_task()
+
+    def __init__(self, alias: str = "default", options: Mapping[str, Any] | None = None):
+        super().__init__(alias, options)
+        self._app: Any = None
+
+    @property
+    def app(self) -> Any:
+        """The Celery app receiver runs are sent with."""
+        if self._app is None:
+            path = self.options["app"]
+            self._app = celery.current_app if path is None else import_string(path)
+            register_task()
+        return self._app
+
+    def enqueue(self, payload: dict[str, Any]) -> Any:
+        routing = {
+            key: self.options[key]
+            for key in ("queue", "routing_key", "priority")
+            if self.options[key] is not None
+        }
+        app = self.app
+        # The task object (not send_task) so that task_always_eager applies.
+        return app.tasks[TASK_NAME].apply_async(args=[payload], **routing)
+
+
+_registered = False
+
+
+def register_task() -> None:
+    """Define the task on every Celery app (``shared_task``), from the
+    app's ``ready()`` when an alias uses this backend: the worker then knows
+    the task without the project importing anything."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+
+    @celery.shared_task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator,unused-ignore]
+    def run_receiver(task: Any, payload: Any) -> Any:
+        retries: list[tuple[dict[str, Any], float]] = []
+        try:
+            return run_payload_in_worker(payload, lambda p, d: retries.append((p, d)))
+        except RetryScheduled:
+            next_payload, delay = retries[0]
+            # Celery's own retry: the same task again, with the next attempt's payload.
+            raise task.retry(args=[next_payload], countdown=delay, max_retries=None) from None

@@ -1,0 +1,186 @@
+"""The django_tasks backend, end to end: django-tasks-db's real db_worker in
+another process, on the test database."""
+
+import decimal
+import json
+import os
+import signal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from eventx_signals.backends.base import backends
+from eventx_signals.backends.django_tasks import TASK_PATH, get_task
+from tests.testapp.models import Order, Receipt
+from tests.testapp.signals import order_paid_tasks
+from tests.workers import run_db_worker_until_idle, start_db_worker, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def tasks_alias(**options):
+    base = {"queue_name": "eventx-test"}
+    return override_settings(
+        EVENTX_BACKENDS={
+            "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
+            "tasks": {
+                "BACKEND": "eventx_signals.backends.django_tasks.DjangoTasksBackend",
+                "OPTIONS": {**base, **options},
+            },
+        }
+    )
+
+
+def test_a_receiver_runs_in_the_worker_with_the_instance_as_sent():
+    order = Order.objects.create(number="T-1", total=decimal.Decimal("12.50"))
+    [(receiver, future)] = order_paid_tasks.send(sender=Order, order=order)
+    result = future.result(5)  # handed off: the engine's own TaskResult
+    assert result.status == "READY"
+    assert receiver.__name__ == "write_receipt"
+    Order.objects.filter(pk=order.pk).update(number="changed")  # after the send
+    run_db_worker_until_idle()
+    receipt = Receipt.objects.get()
+    assert (receipt.number, receipt.total, receipt.attempt) == ("T-1", decimal.Decimal("12.50"), 1)
+    assert receipt.pid != os.getpid() and receipt.backend == "tasks"
+    result.refresh()
+    assert result.status == "SUCCESSFUL" and result.return_value == "T-1"
+    row = DBTaskResult.objects.get()
+    assert row.task_path == TASK_PATH and row.queue_name == "eventx-test"
+
+
+def test_the_task_waits_for_commit_and_a_rollback_enqueues_nothing():
+    with transaction.atomic():
+        order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-2"))
+        assert DBTaskResult.objects.count() == 0
+    assert DBTaskResult.objects.count() == 1
+    with pytest.raises(RuntimeError), transaction.atomic():
+        order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-3"))
+        raise RuntimeError("payment refused")
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_enqueue_in_transaction_writes_the_task_with_the_data():
+    with tasks_alias(enqueue_in_transaction=True):
+        with transaction.atomic():
+            [(_, future)] = order_paid_tasks.send(
+                sender=Order, order=Order.objects.create(number="T-4")
+            )
+            assert future.done()  # enqueued at once, inside the transaction
+            assert DBTaskResult.objects.count() == 1
+        with pytest.raises(RuntimeError), transaction.atomic():
+            order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-5"))
+            assert DBTaskResult.objects.count() == 2
+            raise RuntimeError("payment refused")
+        # The task rolled back with the order.
+        assert DBTaskResult.objects.count() == 1
+    run_db_worker_until_idle()
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["T-4"]
+
+
+def test_a_failed_attempt_is_retried_as_a_deferred_task():
+    order = Order.objects.create(number="T-6")
+    order_paid_tasks.send(sender=Order, order=order, fail_first=1)
+    run_db_worker_until_idle()
+    first = DBTaskResult.objects.get(status="FAILED")
+    assert first.exception_class_path == "eventx_signals.payloads.RetryScheduled"
+    retry_row = DBTaskResult.objects.get(status="READY")
+    assert retry_row.run_after > first.finished_at  # deferred by the backoff
+    assert retry_row.args_kwargs["args"][0]["attempt"] == 2
+
+    def retried():
+        run_db_worker_until_idle()
+        return Receipt.objects.exists()
+
+    wait_until(retried, 30, "the deferred retry to run")
+    assert Receipt.objects.get().attempt == 2
+
+
+def test_forged_payloads_fail_their_task_and_the_worker_goes_on():
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-7"))
+    genuine = DBTaskResult.objects.get().args_kwargs["args"][0]
+    enqueue = get_task().using(queue_name="eventx-test").enqueue
+    enqueue({**genuine, "receiver": "os.system", "kwargs": {"command": "touch /tmp/owned"}})
+    enqueue({**genuine, "signal": "django.core.signals.request_started"})
+    enqueue({"v": 1})
+    run_db_worker_until_idle()
+    failed = DBTaskResult.objects.filter(status="FAILED")
+    assert failed.count() == 3
+    assert {row.exception_class_path for row in failed} == {
+        "eventx_signals.payloads.RefusedPayload"
+    }
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["T-7"]
+
+
+def test_a_worker_killed_mid_stream_loses_nothing(tmp_path):
+    """SIGKILL the worker while it works through 1,000 committed events;
+    requeue what it left running; a new worker finishes: every committed
+    event's receiver ran at least once, none from a rolled-back transaction."""
+    committed = [f"K-{n}" for n in range(1000)]
+    for number in committed:
+        with transaction.atomic():
+            order_paid_tasks.send(
+                sender=Order, order=Order.objects.create(number=number), pause=0.002
+            )
+    for n in range(100):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            order_paid_tasks.send(sender=Order, order=Order.objects.create(number=f"R-{n}"))
+            raise RuntimeError("rolled back")
+    assert DBTaskResult.objects.count() == 1000
+
+    victim = start_db_worker("victim", tmp_path / "victim.log")
+    try:
+        wait_until(lambda: Receipt.objects.count() >= 300, 120, "300 receipts")
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+    done_before_kill = Receipt.objects.count()
+    assert done_before_kill < 1000, "the worker finished before it could be killed"
+
+    call_command("eventx", "requeue", "--worker-id", "victim")
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+    run_db_worker_until_idle(timeout=300)
+
+    seen = set(Receipt.objects.values_list("number", flat=True))
+    assert seen == set(committed)  # all committed, none rolled back
+    assert DBTaskResult.objects.exclude(status="SUCCESSFUL").count() == 0
+
+
+def test_requeue_needs_to_know_which_runs_are_abandoned():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--worker-id"):
+        call_command("eventx", "requeue")
+
+
+def test_the_payload_is_plain_json_in_the_task_table():
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-8"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT args_kwargs FROM django_tasks_database_dbtaskresult")
+        [(stored,)] = cursor.fetchall()
+    payload = (json.loads(stored) if isinstance(stored, str) else stored)["args"][0]
+    assert payload["receiver"] == "tests.testapp.listeners.write_receipt"
+    assert payload["kwargs"]["order"]["fields"]["number"] == "T-8"
+
+
+def test_eager_on_the_tasks_backend_round_trips_the_payload():
+    from eventx_signals.testing import eager
+
+    with eager(), pytest.raises(TypeError, match="'note'"):
+        order_paid_tasks.send(sender=Order, order=Order(number="E"), note=object())
+    with eager():
+        [(_, future)] = order_paid_tasks.send(sender=Order, order=Order(number="T-9"))
+    assert future.result(0) == "T-9"
+    assert DBTaskResult.objects.count() == 0  # eager never reaches the engine
+
+
+def test_backend_options_are_validated():
+    from eventx_signals.checks import check_backends
+
+    with tasks_alias(priority=500, enqueue_in_transaction="yes"):
+        backends.reset()
+        messages = [m.msg for m in check_backends()]
+    assert any("'priority' must be an integer from -100 to 100" in m for m in messages)
+    assert any("'enqueue_in_transaction' must be True or False" in m for m in messages)
