@@ -27,7 +27,10 @@ def wait_for_events(timeout: float | None = 10.0) -> None:
     ``timeout`` seconds (None waits for ever).
 
     Dispatches still waiting for their transaction to commit are not
-    "dispatched" yet and are not waited for.
+    "dispatched" yet and are not waited for. Runs handed to a backend that
+    runs receivers in another process (``django_tasks``, ``celery``) are not
+    waited for either: this process cannot see them finish. Start a worker
+    in the test, or use ``eager()``.
     """
     if in_worker():
         raise RuntimeError(

@@ -95,3 +95,10 @@ if os.environ.get("EVENTX_TEST_WORKER_DATABASE"):
         **DATABASES["default"],
         "NAME": os.environ["EVENTX_TEST_WORKER_DATABASE"],
     }
+
+# A worker process of the post_save test makes post_save async, as the
+# project it serves does (tests/test_django_tasks_backend.py).
+if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
+    EVENTX_ASYNC_SIGNALS = {
+        "django.db.models.signals.post_save": {"senders": ["testapp.Shipment"], "backend": "tasks"}
+    }

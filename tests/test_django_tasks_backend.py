@@ -184,3 +184,22 @@ def test_backend_options_are_validated():
         messages = [m.msg for m in check_backends()]
     assert any("'priority' must be an integer from -100 to 100" in m for m in messages)
     assert any("'enqueue_in_transaction' must be True or False" in m for m in messages)
+
+
+def test_a_patched_post_save_receiver_runs_in_the_worker_with_the_field_values():
+    from django.db.models.signals import post_save
+
+    from eventx_signals import patched_signal
+    from tests.testapp.models import Shipment
+
+    order = Order.objects.create(number="T-10")
+    with patched_signal(post_save, senders=[Shipment], backend="tasks"):
+        shipment = Shipment.objects.create(
+            order=order, status="sent", details={"carrier": "post"}, weight=decimal.Decimal("2.5")
+        )
+        assert not Receipt.objects.exists()  # not run here
+    shipment.status = "lost"  # after the send: not what the receiver sees
+    run_db_worker_until_idle(EVENTX_TEST_ASYNC_POST_SAVE="1")
+    receipt = Receipt.objects.get()
+    assert receipt.number == "sent:post:True"
+    assert receipt.total == decimal.Decimal("2.5") and receipt.pid != os.getpid()

@@ -31,12 +31,12 @@ def worker_env():
 DB_WORKER = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--no-startup-delay"]
 
 
-def run_db_worker_until_idle(timeout=60):
+def run_db_worker_until_idle(timeout=60, **env):
     """Run ``db_worker --batch``: it works through what is ready, then exits."""
     completed = subprocess.run(
         [*DB_WORKER, "--batch", "--interval", "0"],
         cwd=ROOT,
-        env=worker_env(),
+        env={**worker_env(), **env},
         capture_output=True,
         text=True,
         timeout=timeout,

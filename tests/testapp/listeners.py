@@ -3,11 +3,12 @@
 import os
 import time
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from eventx_signals import current_attempt, event_listener, retry
 
-from .models import Receipt
+from .models import Receipt, Shipment
 from .signals import order_paid_celery, order_paid_tasks
 
 
@@ -33,3 +34,14 @@ def write_receipt(sender, order, fail_first=0, pause=0.0, **kwargs):
         backend=kwargs["signal"].backend,
     )
     return order.number
+
+
+@receiver(post_save, sender=Shipment)
+def record_shipment(sender, instance, created, **kwargs):
+    """A post_save receiver; made async (django_tasks backend) in the tests
+    that patch post_save, inline elsewhere."""
+    Receipt.objects.create(
+        number=f"{instance.status}:{instance.details.get('carrier', '')}:{created}",
+        total=instance.weight,
+        pid=os.getpid(),
+    )
