@@ -10,11 +10,12 @@ class EventxSignalsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import checks, conf  # noqa: F401  (checks registers the system checks)
+        from . import checks, conf, event_log  # noqa: F401  (checks registers the system checks)
         from .patching import apply_async_signals
         from .process import exit_normally_on_sigterm
 
         conf.app_ready = True
+        event_log.refresh()
         apply_async_signals(conf.conf.ASYNC_SIGNALS)
         _import_backend_classes(conf.conf.BACKENDS)
         # Here, in the main thread: a first send from a request thread could

@@ -100,6 +100,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="eventx_signals.E011",
             )
         )
+    for name in ("EVENTX_RECORD_EVENTS", "EVENTX_RECORD_KWARGS"):
+        value = getattr(settings, name, False)
+        if not isinstance(value, bool):
+            errors.append(
+                checks.Error(
+                    f"{name} must be True or False, not {value!r}.", id="eventx_signals.E015"
+                )
+            )
+    retention = getattr(settings, "EVENTX_RECORD_RETENTION_DAYS", 14)
+    if (
+        isinstance(retention, bool)
+        or not isinstance(retention, (int, float))
+        or not math.isfinite(retention)
+        or not retention > 0
+    ):
+        errors.append(
+            checks.Error(
+                "EVENTX_RECORD_RETENTION_DAYS must be a finite number of days > 0, "
+                f"not {retention!r}.",
+                id="eventx_signals.E016",
+            )
+        )
     retry_setting = getattr(settings, "EVENTX_RETRY", None)
     if retry_setting is not None:
         errors += [

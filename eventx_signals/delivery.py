@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
-from . import process, retries
+from . import event_log, process, retries
 from .internals import FUTURE_STATES, running_loop
 from .labels import LazyLabel, receiver_label, sender_label, signal_label
 from .stats import counters
@@ -238,6 +238,7 @@ class Delivery:
         "robust",
         "attempt",
         "encoded",
+        "queued_at",
     )
     #: The JSON payloads of a serialising backend, set at send time.
     encoded: list[dict[str, Any]]
@@ -264,6 +265,8 @@ class Delivery:
         #: 1 for a first run; a retry's delivery holds one receiver and the
         #: number of its attempt.
         self.attempt = 1
+        #: When it was sent (``time.time()``), for the event log.
+        self.queued_at = time.time()
         # ``encoded``: set by backends that send the delivery to another
         # process (see ``payloads``), at send time.
 
@@ -276,7 +279,12 @@ class Delivery:
             return [(self.receivers[0], self.futures[0])]
         return list(zip(self.receivers, self.futures))
 
-    def run(self, in_worker_thread: bool = False, retry_later: RetryLater | None = None) -> None:
+    def run(
+        self,
+        in_worker_thread: bool = False,
+        retry_later: RetryLater | None = None,
+        alias: str = "",
+    ) -> None:
         """
         Run every receiver in order, completing its future; never raises for
         a receiver's exception, whatever its kind, except that in the main
@@ -286,7 +294,7 @@ class Delivery:
         A failed run that its retry policy retries leaves its future pending
         and hands a one-receiver delivery of the next attempt to
         ``retry_later(delivery, delay)``; without ``retry_later`` the next attempt runs
-        at once, here.
+        at once, here. ``alias``: the backend's, for the event log.
         """
         runs = len(self.receivers)
         if self.attempt == 1:  # a retry continues a run already started
@@ -296,7 +304,7 @@ class Delivery:
                 counters.started.add(runs)
         succeeded = failed = retried = 0
         try:
-            succeeded, failed, retried = self._run_receivers(in_worker_thread, retry_later)
+            succeeded, failed, retried = self._run_receivers(in_worker_thread, retry_later, alias)
         finally:
             # A run with a retry ahead is not finished yet.
             counters.finished(runs - retried, succeeded, failed)
@@ -307,7 +315,7 @@ class Delivery:
             future.cancel()
 
     def _run_receivers(
-        self, in_worker_thread: bool, retry_later: RetryLater | None
+        self, in_worker_thread: bool, retry_later: RetryLater | None, alias: str
     ) -> tuple[int, int, int]:
         succeeded = failed = retried = 0
         signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
@@ -327,9 +335,12 @@ class Delivery:
             except BaseException as exc:
                 delay = retries.delay_before_retry(receiver, exc, self.attempt)
                 self._log_failure(receiver, exc, delay)
+                if event_log.enabled:
+                    status = "failed" if delay is None else "retried"
+                    self._record(receiver, alias, status, started, exc)
                 if delay is not None:
                     retried += 1
-                    self._retry(index, delay, in_worker_thread, retry_later)
+                    self._retry(index, delay, in_worker_thread, retry_later, alias)
                     continue
                 failed += 1
                 if self.robust and isinstance(exc, Exception):
@@ -341,6 +352,8 @@ class Delivery:
                     raise
             else:
                 succeeded += 1
+                if event_log.enabled:
+                    self._record(receiver, alias, "succeeded", started, None)
                 if logger.isEnabledFor(logging.INFO):
                     logger.info(
                         "Receiver %s of %s (sender %s) finished in %.1f ms.",
@@ -351,6 +364,12 @@ class Delivery:
                     )
                 future.set_result(result)
         return succeeded, failed, retried
+
+    def _record(
+        self, receiver: Any, alias: str, status: str, started: float, exc: BaseException | None
+    ) -> None:
+        duration = time.perf_counter() - started
+        event_log.record(self, receiver, alias, status, time.time() - duration, duration, exc)
 
     def _log_failure(self, receiver: Any, exc: BaseException, delay: float | None) -> None:
         policy = retries.policy_for(receiver)
@@ -385,16 +404,22 @@ class Delivery:
         following.context = self.context.copy()
         following.robust = self.robust
         following.attempt = self.attempt + 1
+        following.queued_at = self.queued_at
         retries.set_attempt(following.context, following.attempt)
         return following
 
     def _retry(
-        self, index: int, delay: float, in_worker_thread: bool, retry_later: RetryLater | None
+        self,
+        index: int,
+        delay: float,
+        in_worker_thread: bool,
+        retry_later: RetryLater | None,
+        alias: str,
     ) -> None:
         following = self.next_attempt(index)
         counters.record_retry()
         if retry_later is None:
-            following.run(in_worker_thread)
+            following.run(in_worker_thread, alias=alias)
         else:
             retry_later(following, delay)
 

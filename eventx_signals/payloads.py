@@ -110,6 +110,7 @@ def build_payloads(delivery: Delivery) -> list[dict[str, Any]]:
             "kwargs": kwargs,
             "robust": delivery.robust,
             "attempt": delivery.attempt,
+            "queued_at": delivery.queued_at,
         }
         for receiver in ids
     ]
@@ -183,6 +184,9 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
         signal, sender, kwargs, [receiver], 0 if is_async else 1, bool(payload.get("robust"))
     )
     delivery.attempt = attempt
+    queued_at = payload.get("queued_at")
+    if isinstance(queued_at, (int, float)) and not isinstance(queued_at, bool):
+        delivery.queued_at = float(queued_at)
     retries.set_attempt(delivery.context, attempt)
     return delivery
 
@@ -209,14 +213,15 @@ def run_payload(
 
     def retry_later(following: Delivery, delay: float) -> None:
         if enqueue_retry is None:
-            following.run(in_worker_thread=True)
+            following.run(in_worker_thread=True, alias=alias)
         else:
             enqueue_retry({**payload, "attempt": following.attempt}, delay)
 
     counters.accepted.advance()
     if delivery.attempt > 1:
         counters.started.advance()  # counted by Delivery.run() for a first attempt only
-    delivery.run(in_worker_thread=True, retry_later=retry_later)
+    alias = payload.get("backend") if isinstance(payload.get("backend"), str) else ""
+    delivery.run(in_worker_thread=True, retry_later=retry_later, alias=alias)
     future = delivery.futures[0]
     if not future.done():  # the next attempt is the engine's: this one ends here
         counters.finished(1, 0, 0)

@@ -35,6 +35,9 @@ class Drainable(Protocol):
 _fork_resets: list[Callable[[], None]] = []
 # Everything that holds queued work to finish at exit (worker pools).
 _drainables: weakref.WeakSet[Any] = weakref.WeakSet()
+# Called with the deadline once the pools are drained (the event log's last
+# write): they record what the drain ran.
+_after_drain: list[Callable[[float], None]] = []
 _exit_drain_registered = False
 # Whether the interpreter has begun shutting down (atexit handlers running).
 _exiting = False
@@ -67,8 +70,19 @@ def drain_at_exit(owner: Drainable) -> None:
     (``shutdown(deadline)`` is called with the time left); in a forked child,
     ``after_fork()`` lets it forget the parent's threads and queue. Held
     weakly."""
-    global _exit_drain_registered
     _drainables.add(owner)
+    _register_exit_drain()
+
+
+def after_exit_drain(finish: Callable[[float], None]) -> None:
+    """Call ``finish(deadline)`` at normal exit, after the pools are drained,
+    whether or not this process ever had one (a Celery worker has none)."""
+    _after_drain.append(finish)
+    _register_exit_drain()
+
+
+def _register_exit_drain() -> None:
+    global _exit_drain_registered
     if not _exit_drain_registered:
         # Registered when the first pool is made, so that it runs before the
         # handlers registered at import time (logging's among them: atexit
@@ -98,6 +112,8 @@ def drain_all(timeout: float) -> int:
     deadline = time.monotonic() + timeout
     for owner in list(_drainables):
         owner.shutdown(deadline)
+    for finish in list(_after_drain):
+        finish(deadline)
     unfinished = counters.pending + counters.running
     if unfinished:
         logger.warning(

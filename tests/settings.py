@@ -7,13 +7,39 @@ from urllib.parse import urlparse
 SECRET_KEY = "eventx-tests"
 USE_TZ = True
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "django_tasks_db",
     "eventx_signals",
     "tests.testapp",
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 
 # The default backend, and an alias that runs receivers inline, for the
 # tests that compare the two.
@@ -102,3 +128,7 @@ if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
     EVENTX_ASYNC_SIGNALS = {
         "django.db.models.signals.post_save": {"senders": ["testapp.Shipment"], "backend": "tasks"}
     }
+
+# A worker process of the event log tests records its runs.
+if os.environ.get("EVENTX_TEST_RECORD_EVENTS"):
+    EVENTX_RECORD_EVENTS = True

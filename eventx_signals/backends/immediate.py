@@ -21,13 +21,13 @@ class ImmediateBackend(BaseBackend):
 
     def submit(self, delivery: Delivery) -> None:
         counters.accepted.add(len(delivery))
-        delivery.run()
+        delivery.run(alias=self.alias)
 
     async def asubmit(self, delivery: Delivery) -> None:
         counters.accepted.add(len(delivery))
         # Sync receivers may use the ORM, which refuses to run inside an
         # event loop: run the delivery in Django's thread for sync code.
-        await sync_to_async(delivery.run)()
+        await sync_to_async(delivery.run)(alias=self.alias)
 
 
 #: Runs keep_inline receivers, and every receiver under eager().

@@ -45,8 +45,9 @@ class OutOfProcessBackend(BaseBackend):
         """Build the payloads at send time: an argument that cannot travel,
         or a receiver a worker could not find, fails the send here."""
         encoded = payloads.build_payloads(delivery)
-        if self.options["refetch_instances"]:
-            for payload in encoded:
+        for payload in encoded:
+            payload["backend"] = self.alias
+            if self.options["refetch_instances"]:
                 payload["refetch"] = True
         delivery.encoded = encoded
 

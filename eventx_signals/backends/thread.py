@@ -209,7 +209,7 @@ class WorkerPool:
             len(delivery),
             signal_label(delivery.signal),
         )
-        delivery.run(retry_later=self.retry_later)
+        delivery.run(retry_later=self.retry_later, alias=self.alias)
 
     def retry_later(self, delivery: Delivery, delay: float) -> None:
         """Queue the retry ``delivery`` after ``delay`` seconds, waiting on
@@ -346,7 +346,7 @@ class WorkerPool:
         worker.reported = False
         worker.delivery = delivery
         try:
-            delivery.run(in_worker_thread=True, retry_later=self.retry_later)
+            delivery.run(in_worker_thread=True, retry_later=self.retry_later, alias=self.alias)
         except BaseException:  # Delivery.run() lets nothing out in a worker
             logger.exception("Worker %s caught an exception.", threading.current_thread().name)
         finally:
@@ -479,7 +479,7 @@ class WorkerPool:
             # No worker is left to take them (none could be started, say):
             # run them here rather than lose them, while time remains.
             while left and time.monotonic() < deadline:
-                left.pop(0).run()  # type: ignore[attr-defined]
+                left.pop(0).run(alias=self.alias)  # type: ignore[attr-defined]
         return len(left)
 
 

@@ -1,4 +1,4 @@
-"""manage.py eventx list | codemod | requeue"""
+"""manage.py eventx list | stats | prune | codemod | requeue"""
 
 from __future__ import annotations
 
@@ -27,6 +27,22 @@ class Command(BaseCommand):
             help="Every AsyncSignal, patched signal and named event, with receivers, "
             "senders and inline/background mode.",
         )
+        stats = subcommands.add_parser(
+            "stats",
+            help="Per receiver, from the event log: runs, failure rate, p50/p95 "
+            "duration and retries over a recent window.",
+        )
+        stats.add_argument(
+            "--hours",
+            type=float,
+            default=24.0,
+            help="The window, in hours back from now (default 24).",
+        )
+        prune = subcommands.add_parser(
+            "prune",
+            help="Delete event log rows older than EVENTX_RECORD_RETENTION_DAYS (or --days).",
+        )
+        prune.add_argument("--days", type=float, default=None, help="Keep this many days instead.")
         codemod = subcommands.add_parser(
             "codemod",
             help="Print the diff that moves Signal() definitions and built-in model "
@@ -73,10 +89,62 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "list":
             self.handle_list()
+        elif options["subcommand"] == "stats":
+            self.handle_stats(options["hours"])
+        elif options["subcommand"] == "prune":
+            self.handle_prune(options["days"])
         elif options["subcommand"] == "requeue":
             self.handle_requeue(options["worker_ids"], options["running_for"])
         else:
             self.handle_codemod(options["paths"], options["apply"])
+
+    def handle_stats(self, hours: float) -> None:
+        from eventx_signals import event_log
+        from eventx_signals.receiver_stats import per_receiver
+
+        if not hours > 0:
+            raise CommandError(f"--hours must be a number of hours > 0, not {hours}.")
+        if not event_log.enabled:
+            self.stdout.write(
+                "The event log is off (EVENTX_RECORD_EVENTS is not True), so there is "
+                "nothing to show: receivers run in web and worker processes, not in this "
+                "command's, whose own counters would only be zeros. Set "
+                "EVENTX_RECORD_EVENTS = True and run migrate to record every run."
+            )
+            return
+        rows = per_receiver(hours)
+        if not rows:
+            self.stdout.write(f"No receiver runs recorded in the last {hours:g} hours.")
+            return
+        header = ("receiver", "runs", "failed", "failure rate", "p50 ms", "p95 ms", "retries")
+        table = [header] + [
+            (
+                row.receiver,
+                str(row.runs),
+                str(row.failed),
+                f"{row.failure_rate:.1%}",
+                f"{row.p50_ms:.1f}",
+                f"{row.p95_ms:.1f}",
+                str(row.retries),
+            )
+            for row in rows
+        ]
+        widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+        self.stdout.write(f"Receiver runs in the last {hours:g} hours, from the event log:")
+        for line in table:
+            cells = [line[0].ljust(widths[0])] + [
+                cell.rjust(width) for cell, width in zip(line[1:], widths[1:])
+            ]
+            self.stdout.write("  ".join(cells))
+
+    def handle_prune(self, days: float | None) -> None:
+        from eventx_signals.event_log import prune, retention_days
+
+        if days is not None and not days > 0:
+            raise CommandError(f"--days must be a number of days > 0, not {days}.")
+        keep = retention_days() if days is None else days
+        deleted = prune(keep)
+        self.stdout.write(f"Deleted {deleted} receiver runs older than {keep:g} days.")
 
     def handle_requeue(self, worker_ids: list[str], running_for: float | None) -> None:
         if not worker_ids and running_for is None:

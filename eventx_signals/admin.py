@@ -1,0 +1,76 @@
+"""A read-only admin of the event log (EVENTX_RECORD_EVENTS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from .models import ReceiverRun
+
+
+@admin.register(ReceiverRun)
+class ReceiverRunAdmin(admin.ModelAdmin[ReceiverRun]):
+    list_display = (
+        "finished_at",
+        "event",
+        "receiver",
+        "status",
+        "attempt",
+        "duration",
+        "backend",
+        "error_type",
+    )
+    list_filter = ("status", "event", "receiver", "backend")
+    search_fields = ("event", "receiver", "sender", "error_type", "error_message")
+    date_hierarchy = "finished_at"
+    list_per_page = 50
+    fields = (
+        ("event", "sender"),
+        ("receiver", "backend"),
+        ("status", "attempt"),
+        ("queued_at", "started_at", "finished_at", "duration_ms"),
+        "process",
+        "error_type",
+        "error_message",
+        "formatted_traceback",
+        "kwargs",
+    )
+    readonly_fields = (
+        "event",
+        "sender",
+        "receiver",
+        "backend",
+        "status",
+        "attempt",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "process",
+        "error_type",
+        "error_message",
+        "formatted_traceback",
+        "kwargs",
+    )
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, run: ReceiverRun) -> str:
+        return f"{run.duration_ms:.1f} ms"
+
+    @admin.display(description="traceback")
+    def formatted_traceback(self, run: ReceiverRun) -> str:
+        if not run.traceback:
+            return "-"
+        return format_html('<pre class="eventx-traceback">{}</pre>', run.traceback)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
