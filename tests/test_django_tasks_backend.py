@@ -1,6 +1,7 @@
 """The django_tasks backend, end to end: django-tasks-db's real db_worker in
 another process, on the test database."""
 
+import datetime
 import decimal
 import json
 import os
@@ -203,3 +204,33 @@ def test_a_patched_post_save_receiver_runs_in_the_worker_with_the_field_values()
     receipt = Receipt.objects.get()
     assert receipt.number == "sent:post:True"
     assert receipt.total == decimal.Decimal("2.5") and receipt.pid != os.getpid()
+
+
+def test_on_a_tasks_backend_that_cannot_defer_a_retry_runs_at_once_with_a_warning(caplog):
+    # Django's ImmediateBackend runs a task inside enqueue() and cannot defer.
+    with tasks_alias(task_backend="immediate"):
+        [(_, future)] = order_paid_tasks.send(
+            sender=Order, order=Order.objects.create(number="T-11"), fail_first=1
+        )
+        result = future.result(5)
+    assert result.status == "FAILED"  # the first attempt's task
+    assert Receipt.objects.get().attempt == 2  # its retry ran at once
+    assert any(
+        "cannot defer a task: the retry of tests.testapp.listeners.write_receipt runs "
+        "without its 0.2 s backoff" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_requeue_by_age_leaves_recent_running_tasks_alone():
+    from django.utils import timezone
+
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-12"))
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-13"))
+    old, recent = DBTaskResult.objects.order_by("enqueued_at")
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    DBTaskResult.objects.filter(pk=old.pk).update(status="RUNNING", started_at=hour_ago)
+    DBTaskResult.objects.filter(pk=recent.pk).update(status="RUNNING", started_at=timezone.now())
+    call_command("eventx", "requeue", "--running-for", "600")
+    assert DBTaskResult.objects.get(pk=old.pk).status == "READY"
+    assert DBTaskResult.objects.get(pk=recent.pk).status == "RUNNING"
