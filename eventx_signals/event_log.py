@@ -39,6 +39,8 @@ MESSAGE_LIMIT = 2_000
 TRACEBACK_LIMIT = 20_000
 KWARGS_LIMIT = 2_000
 
+#: Seconds the writer keeps its database connection without rows to write.
+CONNECTION_MAX_IDLE = 60.0
 #: How often the writer deletes rows older than the retention, in seconds.
 PRUNE_INTERVAL = 3600.0
 DEFAULT_RETENTION_DAYS = 14
@@ -107,40 +109,61 @@ class Writer:
             self._thread = thread
 
     def _serve(self) -> None:
-        last_prune = 0.0
+        from .backends import worker_connections
+
+        last_prune = last_write = 0.0
+        connected = False
         while True:
             self._wake.wait(FLUSH_INTERVAL)
             self._wake.clear()
-            self.write_pending()
+            if self.buffer:
+                self.write_pending()
+                last_write = time.monotonic()
+                connected = True
+            elif connected and time.monotonic() - last_write > CONNECTION_MAX_IDLE:
+                # Like a worker thread: keep the connection while there is
+                # work (one per batch would cost a session every half
+                # second under Django's default CONN_MAX_AGE = 0).
+                worker_connections.close_all()
+                connected = False
             if time.monotonic() - last_prune > PRUNE_INTERVAL:
                 last_prune = time.monotonic()
                 self._prune()
+                connected = True
 
     def _prune(self) -> None:
-        from django.db import close_old_connections
+        from .backends import worker_connections
 
         try:
+            worker_connections.before_job()
             prune(retention_days())
         except Exception as exc:
             logger.warning("Could not prune the event log (%s: %s).", type(exc).__name__, exc)
         finally:
-            close_old_connections()
+            worker_connections.after_job()
 
     def write_pending(self) -> int:
-        """Write what is buffered, in batches; return how many rows."""
-        from django.db import close_old_connections
+        """Write what is buffered, in batches; return how many rows. In the
+        writer thread the connection stays open (checked before, cared for
+        after, as a worker thread's) until the writer has been idle a while;
+        elsewhere (exit, a writer that is gone) this thread's is used."""
+        from .backends import worker_connections
 
+        in_writer = threading.current_thread() is self._thread
         written = 0
         with self._idle:
             self._writing = True
         try:
+            if in_writer:
+                worker_connections.before_job()
             while self.buffer:
                 batch: list[dict[str, Any]] = []
                 while self.buffer and len(batch) < BATCH_SIZE:
                     batch.append(self.buffer.popleft())
                 written += self._write(batch)
         finally:
-            close_old_connections()
+            if in_writer:
+                worker_connections.after_job()
             with self._idle:
                 self._writing = False
                 self._idle.notify_all()
@@ -173,10 +196,17 @@ class Writer:
         self.flush_until(time.monotonic() + timeout)
 
     def flush_until(self, deadline: float) -> None:
+        """Have the writer write everything buffered, waiting until
+        ``deadline``; write what is left in this thread only if the writer
+        is gone (never inside the caller's transaction otherwise)."""
+        thread = self._thread
         with self._idle:
-            while self._writing and time.monotonic() < deadline:
-                self._idle.wait(max(0.0, deadline - time.monotonic()))
-        if self.buffer:
+            while (self.buffer or self._writing) and time.monotonic() < deadline:
+                if thread is None or not thread.is_alive():
+                    break
+                self._wake.set()
+                self._idle.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+        if self.buffer and (thread is None or not thread.is_alive()):
             self.write_pending()
 
 

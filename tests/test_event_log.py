@@ -222,3 +222,28 @@ def test_the_log_is_written_in_batches_off_the_receivers_thread(signal, caplog):
     assert ReceiverRun.objects.count() == 50
     assert len(inserts) <= 2  # batched: not one INSERT per run
     assert all(r.threadName in ("eventx-event-log", "MainThread") for r in inserts)
+
+
+def test_the_writer_keeps_its_connection_across_batches(signal):
+    import threading
+
+    from django.db.backends.signals import connection_created
+
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        if threading.current_thread().name == "eventx-event-log":
+            opened.append(connection.alias)
+
+    connection_created.connect(count)
+    signal.connect(greet)
+    try:
+        with recording:
+            for _ in range(3):  # three batches, each written and flushed
+                signal.send(sender=None, name="ada")
+                wait_for_events(10)
+                writer.flush()
+    finally:
+        connection_created.disconnect(count)
+    assert ReceiverRun.objects.count() == 3
+    assert len(opened) <= 1  # not one connection per batch (CONN_MAX_AGE = 0)
