@@ -321,6 +321,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20, help="measured rounds (default 20)")
     parser.add_argument("--sends", type=int, default=200, help="sends per batch (default 200)")
     parser.add_argument("--profile", action="store_true", help="cProfile our sends afterwards")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="JSON results (default benchmarks/results/backends.json)",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.sends < 1:
         parser.error("--rounds and --sends must be at least 1")
@@ -432,8 +438,9 @@ def main() -> int:
     if profile:
         print(f"\n{profile}")
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    output = args.output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
         json.dumps(
             {
                 "benchmark": "backends",
@@ -468,7 +475,9 @@ def main() -> int:
         )
         + "\n"
     )
-    print(f"Results written to {RESULTS.relative_to(ROOT)}.")
+    print(
+        f"Results written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}."
+    )
     return 0
 
 

@@ -3,6 +3,7 @@ Instructions per send, counted by valgrind's callgrind: a figure that does
 not drift with the load of a shared machine, unlike CPU time.
 
     python benchmarks/instructions.py           # needs valgrind on PATH
+    python benchmarks/instructions.py --json benchmarks/results/instructions.json
 
 Three scenarios: a send with no arguments, a send with one int keyword
 argument, and ``post_save`` as ``save()`` sends it, with a saved ``User``
@@ -16,10 +17,16 @@ is woken per send).
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 FEW, MANY = 1_000, 11_000
 
@@ -102,11 +109,18 @@ def per_send(scenario: str, contender: str) -> float:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results to PATH as JSON"
+    )
+    args = parser.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind is not installed; nothing measured.")
         return 1
+    started = time.perf_counter()
+    rows = []
     print(f"{'scenario':24s} {'Django':>10s} {'eventx':>10s}  ratio   target")
-    for scenario, label, _, _ in SCENARIOS:
+    for scenario, label, django_contender, eventx_contender in SCENARIOS:
         django = per_send(scenario, "django")
         eventx = per_send(scenario, "eventx")
         ratio = eventx / django
@@ -114,8 +128,36 @@ def main() -> int:
         print(
             f"{label:24s} {django:10,.0f} {eventx:10,.0f}  {ratio:4.2f}x  <= {TARGET:.2f}x {verdict}"
         )
+        rows.append(
+            {
+                "scenario": scenario,
+                "label": label,
+                "django_contender": django_contender,
+                "eventx_contender": eventx_contender,
+                "django_instructions": django,
+                "eventx_instructions": eventx,
+                "ratio": ratio,
+                "target": f"<= {TARGET:.2f}x",
+                "met": ratio <= TARGET,
+            }
+        )
     print("(instructions per send, one no-op receiver; Django's Signal.send or post_save.send")
     print(" against AsyncSignal.send or post_save patched by django-eventx)")
+    if args.json:
+        import django as django_module
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "benchmark": "instructions",
+            "python": platform.python_version(),
+            "django": django_module.get_version(),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "scenarios": rows,
+            "seconds": time.perf_counter() - started,
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"Results written to {args.json}.")
     return 0
 
 

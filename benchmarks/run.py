@@ -3,6 +3,7 @@ Benchmarks of django-eventx. Run from the repository root:
 
     python benchmarks/run.py            # full run (1 to 2 minutes on 2 cores)
     python benchmarks/run.py --quick    # short run, for a smoke test
+    python benchmarks/run.py --json benchmarks/results/run.json   # also save the results
 
 Every comparison runs its contenders side by side in the same process,
 interleaved round by round, and is reported as the median of the per-round
@@ -16,10 +17,12 @@ ratios. See benchmarks/README.rst for what each benchmark measures and how.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import django
 from django.conf import settings
@@ -46,6 +49,9 @@ def configure_django() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller batches")
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results to PATH as JSON"
+    )
     args = parser.parse_args()
     configure_django()
     from cases import bench_fast_path, bench_memory, bench_request_path, bench_throughput
@@ -104,11 +110,40 @@ def main() -> int:
             ],
         )
     )
+    elapsed = time.perf_counter() - started
     print(
         f"\nInformational: ThreadPoolExecutor.submit / Signal.send = "
         f"{request['executor/django']:.2f}x (expected 4-5x); "
-        f"total time {time.perf_counter() - started:.0f} s."
+        f"total time {elapsed:.0f} s."
     )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "benchmark": "run",
+            "quick": args.quick,
+            "eventx_version": eventx_signals.__version__,
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "request_path": request,
+            "fast_path": fast,
+            "throughput": {str(k): v for k, v in throughput.items()},
+            "memory_bytes": memory,
+            "targets": [
+                {
+                    "name": name,
+                    "measured": value,
+                    "display": fmt.format(value),
+                    "target": target,
+                    "met": ok,
+                }
+                for name, value, target, ok, fmt in targets
+            ],
+            "seconds": elapsed,
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"Results written to {args.json}.")
     return 0
 
 

@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import psycopg
+from machine import busy_cpu_seconds
 from project import PgServer
 from psycopg import sql
 
@@ -119,8 +120,78 @@ class BenchDatabase:
         assert row is not None
         return RowCounts(*(int(v) for v in row))
 
+    def count_table(self, table: str) -> int | None:
+        """Rows of ``table`` in the benchmark database, None if it does not
+        exist (the mode does not install its app). Opens one session."""
+        with connect(self.pg, self.name) as conn:
+            row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+            if not (row and row[0]):
+                return None
+            return _scalar(
+                conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)), ()
+            )
 
-def _scalar(conn: psycopg.Connection, query: str, params: tuple[object, ...]) -> int:
+    def tables(self) -> set[str]:
+        """Tables of the benchmark database (public schema). Opens one session."""
+        with connect(self.pg, self.name) as conn:
+            rows = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        return {str(r[0]) for r in rows}
+
+
+_MISSING_RECEIPTS = """
+    SELECT count(*) FROM shop_order o
+    WHERE NOT EXISTS (SELECT 1 FROM shop_receipt r WHERE r.order_id = o.id)
+"""
+
+
+class DrainWatcher:
+    """From load end, polls the orders without a receipt on one connection
+    (one session) in a background thread, and notes when the count first
+    reaches 0: how long the background took to catch up after the last
+    response. Gives up after ``timeout_s``."""
+
+    def __init__(
+        self, db: BenchDatabase, load_end: float, timeout_s: float, interval_s: float = 0.05
+    ) -> None:
+        self.db = db
+        self.load_end = load_end  # time.monotonic() at the last response
+        self.timeout_s = timeout_s
+        self.interval_s = interval_s
+        self.drained_after_s: float | None = None
+        # Busy CPU of the machine when the last receipt was seen written.
+        self.busy_cpu_at_drain: float | None = None
+        self.last_missing: int | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="drain-watcher", daemon=True)
+
+    def start(self) -> DrainWatcher:
+        self._thread.start()
+        return self
+
+    def join(self) -> None:
+        self._thread.join(timeout=self.timeout_s + 30)
+
+    def _run(self) -> None:
+        deadline = self.load_end + self.timeout_s
+        try:
+            with connect(self.db.pg, self.db.name) as conn:
+                while True:
+                    self.last_missing = _scalar(conn, _MISSING_RECEIPTS, ())
+                    now = time.monotonic()
+                    if self.last_missing == 0:
+                        self.busy_cpu_at_drain = busy_cpu_seconds()
+                        self.drained_after_s = now - self.load_end
+                        return
+                    if now >= deadline:
+                        return
+                    time.sleep(self.interval_s)
+        except psycopg.Error as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+
+def _scalar(conn: psycopg.Connection, query: object, params: tuple[object, ...]) -> int:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return int(row[0])

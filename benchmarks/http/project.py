@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,14 @@ class PgServer:
     password: str = ""
 
 
-def child_env(mode: str, db: str, pg: PgServer) -> dict[str, str]:
+#: Celery's broker in mode "celery": a Redis database of its own, emptied
+#: (FLUSHDB) before and after the mode's run.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
+
+
+def child_env(
+    mode: str, db: str, pg: PgServer, redis_url: str = DEFAULT_REDIS_URL
+) -> dict[str, str]:
     """This process's environment plus what the settings module reads.
 
     PYTHONPATH is kept (after the project directory), so that
@@ -42,13 +50,16 @@ def child_env(mode: str, db: str, pg: PgServer) -> dict[str, str]:
     env["EVENTX_HTTP_BENCH_PGPORT"] = str(pg.port)
     env["EVENTX_HTTP_BENCH_PGUSER"] = pg.user
     env["EVENTX_HTTP_BENCH_PGPASSWORD"] = pg.password
+    env["EVENTX_HTTP_BENCH_REDIS_URL"] = redis_url
     # Unbuffered, so a server log read after a crash is complete.
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
 def migrate(env: dict[str, str], timeout_s: float = 120.0) -> None:
-    """Create the tables (the app has no migrations: --run-syncdb)."""
+    """Create the tables: shop has no migrations (--run-syncdb creates its
+    tables); the installed apps that have some (eventx_signals' event log,
+    django_tasks_db's task rows) get them applied by the same command."""
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--verbosity", "0"],
         cwd=HERE,
@@ -58,16 +69,25 @@ def migrate(env: dict[str, str], timeout_s: float = 120.0) -> None:
     )
 
 
-def probe_versions(env: dict[str, str], timeout_s: float = 60.0) -> dict[str, str]:
-    """Versions and the eventx_signals file as the server processes see them."""
+def probe_versions(
+    env: dict[str, str], distributions: Sequence[str] = (), timeout_s: float = 60.0
+) -> dict[str, str]:
+    """Versions and the eventx_signals file as the server processes see them,
+    plus the versions of ``distributions`` (e.g. celery), installed or not."""
     code = (
-        "import json, django, gunicorn, psycopg, eventx_signals; "
+        "import json, sys, importlib.metadata as md, django, gunicorn, psycopg, eventx_signals\n"
+        "def v(name):\n"
+        "    try:\n"
+        "        return md.version(name)\n"
+        "    except md.PackageNotFoundError:\n"
+        "        return 'not installed'\n"
         "print(json.dumps({'django': django.get_version(), 'gunicorn': gunicorn.__version__, "
         "'psycopg': psycopg.__version__, 'eventx_signals': eventx_signals.__version__, "
-        "'eventx_signals_file': eventx_signals.__file__}))"
+        "'eventx_signals_file': eventx_signals.__file__, "
+        "**{name: v(name) for name in sys.argv[1:]}}))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *distributions],
         cwd=HERE,
         env=env,
         timeout=timeout_s,

@@ -4,16 +4,21 @@ slow get faster under load when the receiver runs in the background?
 
     python benchmarks/http/run.py                       # 3 rounds x 1,000 requests per mode
     python benchmarks/http/run.py --rounds 1 --requests 200   # smoke test
+    python benchmarks/http/run.py --modes all           # the six modes
 
-Three modes, each its own gunicorn run (gthread, 2 workers x 4 threads) on a
+Each mode is its own gunicorn run (gthread, 2 workers x 4 threads) on a
 fresh PostgreSQL database with Django's default connection settings:
-none (no receiver), inline (Django's post_save), async (EVENTX_ASYNC_SIGNALS).
+none (no receiver), inline (Django's post_save), async (EVENTX_ASYNC_SIGNALS,
+the thread backend); with --modes also async+log (async with the event log),
+celery (CeleryBackend on Redis, a real `celery worker`) and tasks
+(DjangoTasksBackend on django-tasks-db, real `db_worker` processes).
 Modes are interleaved in rounds, the first mode rotating, and compared as
 ratios. See benchmarks/http/README.rst.
 
     run.py       command line, rounds, versions, output
     measure.py   one mode, one gunicorn run, one fresh database
     server.py    gunicorn: start, readiness, SIGTERM and wait
+    workers.py   celery worker / db_worker processes of the celery and tasks modes
     load.py      the closed-loop keep-alive load client
     database.py  PostgreSQL: database, connections, sessions, row counts
     stats.py     percentiles, medians, ratios
@@ -36,9 +41,9 @@ from types import FrameType
 from typing import Any
 
 from database import MAINTENANCE_DB, BenchDatabase, connect
-from measure import LoadPlan, RunResult, measure
-from project import HERE, PgServer, child_env, probe_versions
-from report import MODES, markdown, ratios, targets, write_json
+from measure import OUT_OF_PROCESS, LoadPlan, RunResult, measure
+from project import DEFAULT_REDIS_URL, HERE, PgServer, child_env, probe_versions
+from report import DEFAULT_MODES, MODES, markdown, ratios, targets, write_json
 from server import THREADS, WORKERS
 
 RESULTS = HERE.parent / "results"
@@ -48,7 +53,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three modes [3]")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the modes [3]")
+    parser.add_argument(
+        "--modes",
+        default=",".join(DEFAULT_MODES),
+        help=f"comma-separated modes among {', '.join(MODES)}, or 'all' "
+        f"[{','.join(DEFAULT_MODES)}]",
+    )
     parser.add_argument(
         "--requests", type=int, default=1000, help="recorded requests per mode per round [1000]"
     )
@@ -79,6 +90,24 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL user, a superuser (password from PGPASSWORD) [postgres]",
     )
     parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help="Celery's broker in mode celery, a Redis database of its own: FLUSHDB "
+        f"before and after [{DEFAULT_REDIS_URL}]",
+    )
+    parser.add_argument(
+        "--celery-concurrency", type=int, default=4, help="celery worker threads [4]"
+    )
+    parser.add_argument(
+        "--db-workers", type=int, default=2, help="db_worker processes in mode tasks [2]"
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait after load end for every receipt [120]",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=RESULTS / "http.json",
@@ -87,6 +116,15 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.rounds < 1 or args.requests < 1 or args.concurrency < 1 or args.warmup < 0:
         parser.error("--rounds, --requests and --concurrency must be >= 1, --warmup >= 0")
+    if args.celery_concurrency < 1 or args.db_workers < 1:
+        parser.error("--celery-concurrency and --db-workers must be >= 1")
+    names = MODES if args.modes.strip() == "all" else args.modes.split(",")
+    modes = [m.strip() for m in names if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes or len(set(modes)) != len(modes):
+        parser.error(f"--modes: give distinct modes among {', '.join(MODES)}, or 'all'")
+    # In the order of MODES, whatever the order given.
+    args.modes = tuple(m for m in MODES if m in modes)
     return args
 
 
@@ -95,13 +133,13 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def schedule(rounds: int) -> list[tuple[int, int, str]]:
+def schedule(rounds: int, modes: tuple[str, ...] = DEFAULT_MODES) -> list[tuple[int, int, str]]:
     """(round, position, mode): the first mode rotates from round to round, so
     no mode always runs first (cold caches) or last (warm machine)."""
     plan = []
     for round_index in range(1, rounds + 1):
-        shift = (round_index - 1) % len(MODES)
-        order = MODES[shift:] + MODES[:shift]
+        shift = (round_index - 1) % len(modes)
+        order = modes[shift:] + modes[:shift]
         plan += [(round_index, position, mode) for position, mode in enumerate(order)]
     return plan
 
@@ -115,7 +153,14 @@ def describe(run: RunResult) -> str:
         f" (at load end {run.receipts_at_load_end}, missing {missing})"
         f"  PG conns max {run.pg_backends['max']:.0f}  sessions {run.sessions}"
         f"  stop {run.stop_seconds:.1f} s"
-        f"  per worker {'/'.join(map(str, run.worker_split))}"
+        + (
+            ""
+            if run.mode == "none"
+            else "  drain "
+            + ("timeout" if run.drain_seconds is None else f"{run.drain_seconds:.1f} s")
+        )
+        + ("" if run.log_rows is None else f"  log rows {run.log_rows}")
+        + f"  per worker {'/'.join(map(str, run.worker_split))}"
         f" ({run.placement_attempts} connects{'' if run.balanced else ', not balanced'})"
     )
 
@@ -127,7 +172,12 @@ def main() -> int:
     with connect(pg, MAINTENANCE_DB) as conn:
         row = conn.execute("SHOW server_version").fetchone()
         pg_version = str(row[0]) if row else "?"
-    versions = probe_versions(child_env("async", args.db, pg))
+    distributions = []
+    if "celery" in args.modes:
+        distributions += ["celery", "redis"]
+    if "tasks" in args.modes:
+        distributions += ["django-tasks", "django-tasks-db"]
+    versions = probe_versions(child_env("async", args.db, pg), distributions)
     load_start = os.getloadavg()
     meta: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -137,6 +187,7 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "loadavg_start": load_start,
         "gunicorn_args": f"--worker-class gthread --workers {WORKERS} --threads {THREADS}",
+        "modes": list(args.modes),
         "rounds": args.rounds,
         "requests": args.requests,
         "concurrency": args.concurrency,
@@ -144,6 +195,13 @@ def main() -> int:
         "database": args.db,
         "balance": not args.no_balance,
     }
+    if any(m in OUT_OF_PROCESS for m in args.modes):
+        meta.update(
+            redis_url=args.redis_url,
+            celery_worker_args=f"--pool threads --concurrency {args.celery_concurrency}",
+            db_workers=args.db_workers,
+            drain_timeout=args.drain_timeout,
+        )
     placement = "left unbalanced on" if args.no_balance else "spread evenly over"
     header = (
         f"django-eventx HTTP benchmark: Python {meta['python']}, Django {versions['django']}, "
@@ -156,6 +214,14 @@ def main() -> int:
             if "eventx_signals_commit" in versions
             else ""
         )
+        + "".join(f", {name} {versions[name]}" for name in distributions)
+        + f"; modes {', '.join(args.modes)}"
+        + (
+            f" (celery worker --pool threads --concurrency {args.celery_concurrency})"
+            if "celery" in args.modes
+            else ""
+        )
+        + (f" ({args.db_workers} db_worker processes)" if "tasks" in args.modes else "")
         + f"; {args.rounds} rounds x {args.requests} requests per mode, concurrency "
         f"{args.concurrency} ({placement} the {WORKERS} workers), warm-up {args.warmup}; "
         f"{meta['started']}"
@@ -163,15 +229,26 @@ def main() -> int:
     print(header + "\n", flush=True)
 
     plan = LoadPlan(
-        args.requests, args.concurrency, args.warmup, args.time_limit, balance=not args.no_balance
+        args.requests,
+        args.concurrency,
+        args.warmup,
+        args.time_limit,
+        balance=not args.no_balance,
+        drain_timeout_s=args.drain_timeout,
+        celery_concurrency=args.celery_concurrency,
+        db_workers=args.db_workers,
+        redis_url=args.redis_url,
     )
     runs: list[RunResult] = []
     started = time.monotonic()
+    width = max(6, *map(len, args.modes))
     try:
-        for round_index, position, mode in schedule(args.rounds):
+        for round_index, position, mode in schedule(args.rounds, args.modes):
             run = measure(mode, round_index, position, plan, pg, args.db, RESULTS / "http-logs")
             runs.append(run)
-            print(f"round {round_index}/{args.rounds}  {mode:<6}  {describe(run)}", flush=True)
+            print(
+                f"round {round_index}/{args.rounds}  {mode:<{width}}  {describe(run)}", flush=True
+            )
             for line in run.unexpected_log_lines[:5]:
                 print(f"    server log: {line}", flush=True)
     except KeyboardInterrupt:

@@ -60,6 +60,11 @@ class GunicornServer:
         self.returncode: int | None = None
         self.killed = False
 
+    @property
+    def pid(self) -> int | None:
+        """The gunicorn master's pid (its workers are its children)."""
+        return None if self._process is None else self._process.pid
+
     def __enter__(self) -> GunicornServer:
         self.start()
         return self
