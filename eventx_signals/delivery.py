@@ -265,8 +265,9 @@ class Delivery:
         #: 1 for a first run; a retry's delivery holds one receiver and the
         #: number of its attempt.
         self.attempt = 1
-        #: When it was sent (``time.time()``), for the event log.
-        self.queued_at = time.time()
+        #: When it was sent (``time.time()``), for the event log only: the
+        #: clock costs every send a few percent.
+        self.queued_at = time.time() if event_log.enabled else None
         # ``encoded``: set by backends that send the delivery to another
         # process (see ``payloads``), at send time.
 

@@ -14,6 +14,7 @@ worker import or call an arbitrary path.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -110,7 +111,7 @@ def build_payloads(delivery: Delivery) -> list[dict[str, Any]]:
             "kwargs": kwargs,
             "robust": delivery.robust,
             "attempt": delivery.attempt,
-            "queued_at": delivery.queued_at,
+            "queued_at": delivery.queued_at or time.time(),
         }
         for receiver in ids
     ]
