@@ -213,6 +213,10 @@ def _decode_instance(data: dict[str, Any], refetch: bool) -> Any:
     if not isinstance(fields, dict):
         raise PayloadError("the fields of a model instance must be a JSON object.")
     if refetch and data.get("pk") is not None:
+        from django.db import connections
+
+        if db is not None and db not in connections:
+            raise PayloadError(f"no database is configured as {db!r}.")
         found = model._base_manager.using(db).filter(pk=decode(data["pk"])).first()
         if found is not None:
             return found

@@ -177,6 +177,11 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
         kwargs = codec.decode_kwargs(payload.get("kwargs"), refetch=refetch)
     except codec.PayloadError as exc:
         raise RefusedPayload(str(exc)) from exc
+    except RecursionError:
+        raise RefusedPayload("the payload is nested too deeply.") from None
+    reserved = {"signal", "sender"} & set(kwargs)
+    if reserved:
+        raise RefusedPayload(f"keyword arguments may not be named {sorted(reserved)}.")
     receiver, is_async = find_receiver(signal, sender, payload.get("receiver"))
     attempt = payload.get("attempt", 1)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:

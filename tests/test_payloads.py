@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal, event_listener, patched_signal, trigger_event
 from eventx_signals.backends.base import backends
+from eventx_signals.backends.out_of_process import run_payload_in_worker
 from eventx_signals.payloads import ReceiverNotFindable, RefusedPayload, run_payload
 from eventx_signals.retries import current_attempt, retry
 from eventx_signals.testing import eager
@@ -107,6 +108,13 @@ def test_a_signal_held_by_no_module_attribute_is_refused(loopback):
         local.send(sender=None, order=Order(number="x"))
 
 
+def deeply_nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.django_db(transaction=True)
 def test_forged_payloads_are_refused_and_logged(loopback, caplog):
     order_shipped.send(sender=Order, order=Order.objects.create(number="S-5"))
@@ -119,12 +127,19 @@ def test_forged_payloads_are_refused_and_logged(loopback, caplog):
         {**genuine, "v": 99},
         {**genuine, "kwargs": {"order": {"$t": "pickle", "v": "gASV"}}},
         {**genuine, "attempt": 0},
+        {**genuine, "kwargs": {**genuine["kwargs"], "sender": 1}},
+        {
+            **genuine,
+            "refetch": True,
+            "kwargs": {"order": {**genuine["kwargs"]["order"], "db": "x"}},
+        },
+        {**genuine, "kwargs": {"deep": deeply_nested(5000)}},
         "not a payload",
     ]
     caplog.set_level(logging.ERROR, "eventx_signals")
     for payload in forged:
         with pytest.raises(RefusedPayload):
-            run_payload(payload)
+            run_payload_in_worker(payload)
     assert calls == []
     assert sum("Refused a payload" in r.getMessage() for r in caplog.records) == len(forged)
 

@@ -1,0 +1,86 @@
+"""
+Scenario 6: a burst of 10 x queue_size sends (1,000 into a queue of 100,
+from 4 threads, 2 workers, 5 ms receivers, a fresh 100 kB buffer per send)
+under each ``when_full`` policy, in a child process (project/burst.py). The
+first run on each worker takes 2 s, so the queue stands still at first:
+
+block   no send waits longer than block_timeout (0.25 s; it then runs its
+        receivers itself, 5 ms, and 0.5 s is left for the machine's
+        scheduling: a shared 2-core machine has stalled a send that never
+        waits for 325 ms), while the queue stood still for 2 s; all run
+inline  all run; stats()["inline"] > 0 (those ran in the sending thread)
+drop    stats()["dropped"] > 0 and dropped + succeeded == sent; each dropped
+        dispatch's future is cancelled
+
+and under every policy, memory stays bounded by what the queue may hold:
+at most queue_size + one overshoot per sender queued, one delivery per
+worker running and one per sender in hand, so the tracemalloc peak of the
+burst is at most (queue_size + 2 x senders + workers) x 100 kB + 2 MiB (the
+futures, the bookkeeping) = 13.1 MB, against 100 MB had the queue held the
+whole burst; RSS may grow by 16 MiB more (the allocator keeps freed pages).
+"""
+
+import json
+import subprocess
+
+import pytest
+from harness import procs
+
+SLACK = 2 * 1024 * 1024
+RSS_SLACK = 16 * 1024 * 1024
+
+
+def run_burst(policy: str) -> dict:
+    completed = subprocess.run(
+        [procs.PYTHON, "burst.py", policy],
+        cwd=procs.PROJECT,
+        env=procs.project_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+    assert completed.returncode == 0 and lines, completed.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+@pytest.mark.limit(90)
+@pytest.mark.parametrize("policy", ["block", "inline", "drop"])
+def test_burst_into_a_full_queue(policy, measured):
+    found = run_burst(policy)
+    stats = found["stats"]
+    bound = (found["queue_size"] + 2 * found["senders"] + found["workers"]) * found["blob"] + SLACK
+    measured.update(
+        sent=found["sent"],
+        succeeded=stats["succeeded"],
+        inline=stats["inline"],
+        dropped=stats["dropped"],
+        send_max_ms=round(found["send_max_s"] * 1000, 1),
+        traced_peak_mb=round(found["traced_peak_bytes"] / 1e6, 1),
+        rss_growth_mb=round(found["rss_growth_bytes"] / 1e6, 1),
+        bound_mb=round(bound / 1e6, 1),
+    )
+    assert found["sent"] == 10 * found["queue_size"]
+    assert stats["dispatched"] + stats["dropped"] == found["sent"]
+    assert found["pending"] == 0 and found["running"] == 0
+    assert stats["failed"] == 0
+    assert found["done"] == found["sent"]
+    if policy == "block":
+        assert found["sends_that_waited"] > 0  # the queue was full: senders did wait
+        # The queue stood still for 2 s: senders gave up after block_timeout
+        # and ran their receivers themselves.
+        assert stats["inline"] > 0 and stats["inline"] == found["ran_in_sender"]
+        assert found["send_max_s"] <= found["block_timeout"] + found["receiver_seconds"] + 0.5
+        assert found["send_max_s"] < found["stall"]
+        assert stats["succeeded"] == found["sent"] and stats["dropped"] == 0
+    elif policy == "inline":
+        assert stats["inline"] > 0
+        assert stats["inline"] == found["ran_in_sender"]
+        assert stats["succeeded"] == found["sent"] and stats["dropped"] == 0
+    else:
+        assert stats["dropped"] > 0
+        assert stats["dropped"] + stats["succeeded"] == found["sent"]
+        assert found["cancelled"] == stats["dropped"]
+        assert found["ran_in_sender"] == 0 and stats["inline"] == 0
+    assert found["traced_peak_bytes"] <= bound
+    assert found["rss_growth_bytes"] <= bound + RSS_SLACK
