@@ -122,7 +122,6 @@ def forged(marker: str, engine: str) -> list[tuple[str, object, str]]:
             ),
             "refused",
         ),
-        # Not refused by name, but the receiver never runs and the worker goes on:
         (
             "unknown-database",
             payload(
@@ -130,14 +129,14 @@ def forged(marker: str, engine: str) -> list[tuple[str, object, str]]:
                 refetch=True,
                 kwargs={"instance": instance("forged-unknown-db", db="nope"), "created": True},
             ),
-            "fails",
+            "refused",
         ),
-        ("sender-in-kwargs", payload("sender-kwarg", kwargs={**kwargs, "sender": 1}), "fails"),
+        ("sender-in-kwargs", payload("sender-kwarg", kwargs={**kwargs, "sender": 1}), "refused"),
     ]
     if engine == "celery":
         # Valid JSON that Celery carries; django-tasks' enqueue() refuses it
         # itself (its JSON normalisation overflows the stack first).
         cases.append(
-            ("deep-nesting", payload("deep", kwargs={**kwargs, "x": nested(600)}), "fails")
+            ("deep-nesting", payload("deep", kwargs={**kwargs, "x": nested(600)}), "refused")
         )
     return cases
