@@ -217,6 +217,10 @@ def run_payload(
         logger.error("Refused a payload: %s", exc)
         raise
 
+    alias = payload.get("backend")
+    if not isinstance(alias, str):
+        alias = ""
+
     def retry_later(following: Delivery, delay: float) -> None:
         if enqueue_retry is None:
             following.run(in_worker_thread=True, alias=alias)
@@ -226,7 +230,6 @@ def run_payload(
     counters.accepted.advance()
     if delivery.attempt > 1:
         counters.started.advance()  # counted by Delivery.run() for a first attempt only
-    alias = payload.get("backend") if isinstance(payload.get("backend"), str) else ""
     delivery.run(in_worker_thread=True, retry_later=retry_later, alias=alias)
     future = delivery.futures[0]
     if not future.done():  # the next attempt is the engine's: this one ends here

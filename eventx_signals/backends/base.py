@@ -124,6 +124,12 @@ def positive_int_error(name: str, value: Any) -> str | None:
     return None
 
 
+def bool_error(name: str, value: Any) -> str | None:
+    if not isinstance(value, bool):
+        return f"Option {name!r} must be True or False, not {value!r}."
+    return None
+
+
 def seconds_error(name: str, value: Any) -> str | None:
     if (
         isinstance(value, bool)

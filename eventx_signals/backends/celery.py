@@ -61,7 +61,7 @@ class CeleryBackend(OutOfProcessBackend):
     def alias_warnings(cls, alias: str, options: Mapping[str, Any]) -> list[str]:
         path = options.get("app")
         try:
-            app = celery.current_app if path is None else import_string(path)
+            app = _celery_app(path)
         except ImportError as exc:
             return [
                 f"EVENTX_BACKENDS[{alias!r}]['OPTIONS']['app'] is {path!r}, which cannot be "
@@ -88,8 +88,7 @@ class CeleryBackend(OutOfProcessBackend):
     def app(self) -> Any:
         """The Celery app receiver runs are sent with."""
         if self._app is None:
-            path = self.options["app"]
-            self._app = celery.current_app if path is None else import_string(path)
+            self._app = _celery_app(self.options["app"])
             register_task()
         return self._app
 
@@ -102,6 +101,11 @@ class CeleryBackend(OutOfProcessBackend):
         app = self.app
         # The task object (not send_task) so that task_always_eager applies.
         return app.tasks[TASK_NAME].apply_async(args=[payload], **routing)
+
+
+def _celery_app(path: str | None) -> Any:
+    """The Celery app at the dotted ``path``, or the current one."""
+    return celery.current_app if path is None else import_string(path)
 
 
 _registered = False

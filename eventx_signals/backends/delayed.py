@@ -60,10 +60,6 @@ class DelayedCalls:
             self._call(call, arg)
         return len(mine)
 
-    def pending(self) -> int:
-        with self._condition:
-            return len(self._heap)
-
     def _serve(self) -> None:
         while True:
             with self._condition:

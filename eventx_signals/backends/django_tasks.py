@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
+from .base import bool_error
 from .out_of_process import OutOfProcessBackend, run_payload_in_worker
 
 try:  # Django 6.x
@@ -66,9 +67,7 @@ class DjangoTasksBackend(OutOfProcessBackend):
                 return f"Option 'priority' must be an integer from -100 to 100, not {value!r}."
             return None
         if name == "enqueue_in_transaction":
-            if not isinstance(value, bool):
-                return f"Option 'enqueue_in_transaction' must be True or False, not {value!r}."
-            return None
+            return bool_error(name, value)
         return super().validate_option(name, value)
 
     _task: Any = None

@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 from .. import payloads
 from ..delivery import Delivery
 from ..labels import signal_label
-from .base import BaseBackend
+from .base import BaseBackend, bool_error
 
 logger = logging.getLogger("eventx_signals")
 
@@ -37,8 +37,8 @@ class OutOfProcessBackend(BaseBackend):
 
     @classmethod
     def validate_option(cls, name: str, value: Any) -> str | None:
-        if name == "refetch_instances" and not isinstance(value, bool):
-            return f"Option 'refetch_instances' must be True or False, not {value!r}."
+        if name == "refetch_instances":
+            return bool_error(name, value)
         return None
 
     def encode(self, delivery: Delivery) -> None:
