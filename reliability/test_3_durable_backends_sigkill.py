@@ -22,7 +22,10 @@ interrupted after its write may run twice: at least once, as documented),
 none for a rolled-back request.
 """
 
+import os
 import re
+import signal
+import time
 import uuid
 
 import pytest
@@ -47,15 +50,25 @@ def running_claimed_by(worker_id: str) -> int:
 
 
 def kill_while_running(worker, timeout: float) -> None:
-    """SIGKILL ``worker`` the moment a task it claimed is seen RUNNING (one
-    connection, polled every millisecond or so: a run lasts 50 ms or more)."""
+    """SIGKILL ``worker`` while a task it claimed is RUNNING. Seeing the row
+    RUNNING and killing are two steps, and on a loaded machine the task may
+    finish between them: so the worker is frozen (SIGSTOP) first, the row
+    looked at again, and the worker killed only if the task is still
+    running, else let go (SIGCONT) to try the next one."""
+    deadline = time.monotonic() + timeout
     with services.connect() as conn:
 
         def running() -> bool:
             return conn.execute(RUNNING_CLAIMED_BY, (worker.worker_id,)).fetchone()[0] > 0
 
-        procs.wait_until(running, timeout, f"{worker.worker_id} to run a task", 0.001)
-        worker.kill()
+        while True:
+            left = max(0.1, deadline - time.monotonic())
+            procs.wait_until(running, left, f"{worker.worker_id} to run a task", 0.001)
+            os.killpg(worker.pid, signal.SIGSTOP)
+            if running():
+                worker.kill()
+                return
+            os.killpg(worker.pid, signal.SIGCONT)
 
 
 def task_statuses() -> dict[str, int]:
