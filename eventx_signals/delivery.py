@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 
-from . import event_log, process, retries
+from . import event_log, process, retries, worker_loops
 from .internals import FUTURE_STATES, running_loop
 from .labels import LazyLabel, receiver_label, sender_label, signal_label
 from .stats import counters
@@ -458,14 +458,17 @@ def run_async_receiver(
     Run an ``async def`` receiver to completion from synchronous code, in
     ``context``.
 
-    ``async_to_sync`` runs the coroutine on an event loop of its own and
-    sends the receiver's ``sync_to_async`` calls (Django's async ORM among
-    them) back to this thread: on a worker, its database queries use the
-    worker's own, cared-for connections. A thread that already runs an
-    event loop cannot do that, so there a helper thread does it.
+    ``async_to_sync`` runs the coroutine on an event loop (on a worker, the
+    worker's own long-lived one: ``worker_loops``) and sends the receiver's
+    ``sync_to_async`` calls (Django's async ORM among them) back to this
+    thread: on a worker, its database queries use the worker's own,
+    cared-for connections. A thread that already runs an event loop cannot
+    do that, so there a helper thread does it.
     """
     call = async_to_sync(receiver)
     if running_loop() is None:
+        if getattr(_worker_threads, "is_worker", False):
+            worker_loops.attach()
         return context.run(call, signal=signal, sender=sender, **kwargs)
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(

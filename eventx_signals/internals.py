@@ -28,6 +28,16 @@ instead of a crash.
 5. ``sys._current_frames()`` (documented, despite its name): the stack of a
    receiver reported as stuck (``backends/thread.py``). Fallback: the report
    says the stack is unknown.
+6. asgiref's ``SyncToAsync.threadlocal`` and its ``main_event_loop`` and
+   ``main_event_loop_pid`` attributes: set in a worker thread, they make
+   ``async_to_sync`` run an ``async def`` receiver on the worker's own
+   long-lived event loop, as it does for code inside ``sync_to_async``,
+   instead of making a thread and a loop for each run (about 1.8 ms of CPU,
+   which an ASGI server's event loop felt as lag:
+   ``reliability/test_5_uvicorn_event_loop_lag.py``) (``worker_loops.py``).
+   Fallback: where the thread-local is missing, nothing is set, and an
+   asgiref that stopped reading the attributes ignores them; either way
+   each run gets a loop of its own, as ``async_to_sync`` makes by itself.
 
 And one assumption about Django rather than a name: outside an event loop,
 ``django.db.connections[alias]`` returns the same wrapper for the life of a
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -127,3 +138,15 @@ def thread_stack(ident: int) -> str:
     if frame is None:
         return "(stack unknown)\n"
     return "".join(traceback.format_stack(frame))
+
+
+def _asgiref_threadlocal() -> Any:
+    from asgiref.sync import SyncToAsync
+
+    threadlocal = getattr(SyncToAsync, "threadlocal", None)
+    return threadlocal if isinstance(threadlocal, threading.local) else None
+
+
+#: asgiref's thread-local that tells ``async_to_sync`` which loop to use in
+#: this thread, or None where asgiref no longer has it.
+ASGIREF_THREADLOCAL: threading.local | None = _asgiref_threadlocal()

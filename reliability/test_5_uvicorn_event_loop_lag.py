@@ -10,14 +10,19 @@ One server run, measured once per module (``lag_run``):
 1. warm-up: 64 sends;
 2. the baseline: 600 requests to /noop/, the same async view without the
    send: the lag of the server itself (and of the machine);
-3. up to 3 phases of 600 requests to /asend/, each once the previous one's
-   receivers have all run, stopping at the first within the bound.
+3. up to 5 phases of 600 requests to /asend/, each once the previous one's
+   receivers have all run, stopping at the first within the bound (a
+   phase's max is one late wake-up in about 4 s: on a shared machine a
+   stall of the whole VM puts /noop/ itself over 20 ms now and then).
 
 Each phase: 16 keep-alive connections, each starting a request every 100 ms
-(160 requests/s, about a third of what this server can take on 2 cores). A
+(160 requests/s, about a third of what this server can take on 2 cores),
+their starts spread evenly over those 100 ms as independent users' are. A
 closed loop (each client sending again at once) saturates the one loop, and
 its lag is then queueing among the 16 requests in flight (p50 about 15 ms,
-max 40-70 ms with or without the send), not something asend() did.
+max 40-70 ms with or without the send), not something asend() did; so do
+16 clients starting in step (bursts of 16 requests at once every 100 ms:
+max 15-30 ms on /noop/ alone).
 
 The ASGI entry point calls gc.freeze() after start-up (relproj/asgi.py):
 without it a full collection of the Django process takes about 80 ms, once
@@ -40,7 +45,7 @@ REQUESTS = 600
 WARMUP = 64
 PACE = 0.1  # seconds between the starts of one connection's requests
 MAX_LAG_MS = 20.0
-PHASES = 3
+PHASES = 5
 RECEIVERS_MS = 100  # the two receivers of one send, one after the other
 # REL_LAG_RECEIVERS=sync|async connects only one of them, to see which costs
 # what (the suite runs with both).

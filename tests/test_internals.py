@@ -46,3 +46,12 @@ def test_running_loop_and_sender_cache_guards_match_this_version():
     assert internals.running_loop() is None
     assert internals.HAS_SENDER_CACHE
     assert internals.caller_module(0) == __name__
+
+
+def test_asgiref_thread_local_is_the_one_async_to_sync_reads():
+    import threading
+
+    from asgiref.sync import SyncToAsync
+
+    assert isinstance(internals.ASGIREF_THREADLOCAL, threading.local)
+    assert internals.ASGIREF_THREADLOCAL is SyncToAsync.threadlocal

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import process
+from .. import process, worker_loops
 from ..delivery import Delivery, in_worker, mark_worker_thread
 from ..internals import thread_stack
 from ..labels import signal_label
@@ -324,7 +324,7 @@ class WorkerPool:
                         if self._leave(worker, when_idle=True):
                             return
                         continue
-                    worker_connections.close_all()
+                    release_thread_resources()
                     delivery = get()
                 if delivery is _STOP:
                     if self._leave(worker, when_idle=False):
@@ -338,7 +338,7 @@ class WorkerPool:
                 # the sender, model instances and receivers alive.
                 del delivery
         finally:
-            worker_connections.close_all()
+            release_thread_resources()
 
     def _run(self, worker: _Worker, delivery: Delivery) -> None:
         worker_connections.before_job()
@@ -481,6 +481,13 @@ class WorkerPool:
             while left and time.monotonic() < deadline:
                 left.pop(0).run(alias=self.alias)  # type: ignore[attr-defined]
         return len(left)
+
+
+def release_thread_resources() -> None:
+    """What a worker holds while it works, given back when it idles or
+    ends: its database connections and its event loop."""
+    worker_connections.close_all()
+    worker_loops.close()
 
 
 def _drain(items: queue.SimpleQueue[object]) -> list[object]:

@@ -32,7 +32,10 @@ def run_load(
 ) -> list[Answer]:
     """Send every path once; return the answers in the order of ``paths``.
     With ``pace``, each client starts a request at most every ``pace``
-    seconds (an open-ish load at concurrency / pace requests per second)."""
+    seconds (an open-ish load at concurrency / pace requests per second),
+    the clients' starts spread evenly over ``pace`` rather than in step,
+    so that requests arrive one every pace / concurrency seconds, as
+    independent users' do, not in bursts of ``concurrency`` at once."""
     answers: list[Answer | None] = [None] * len(paths)
     next_index = iter(range(len(paths)))
     lock = threading.Lock()
@@ -42,10 +45,12 @@ def run_load(
         with lock:
             return next(next_index, None)
 
-    def client() -> None:
+    first_start = time.monotonic()
+
+    def client(n: int) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
         try:
-            next_start = time.monotonic()
+            next_start = first_start + n * pace / concurrency
             while time.monotonic() < deadline:
                 if pace:
                     time.sleep(max(0.0, next_start - time.monotonic()))
@@ -70,7 +75,8 @@ def run_load(
             conn.close()
 
     threads = [
-        threading.Thread(target=client, name=f"load-{n}", daemon=True) for n in range(concurrency)
+        threading.Thread(target=client, args=(n,), name=f"load-{n}", daemon=True)
+        for n in range(concurrency)
     ]
     for thread in threads:
         thread.start()
