@@ -13,6 +13,7 @@ worker calling it per job would open a new connection for every receiver.
 from __future__ import annotations
 
 import logging
+import select
 import threading
 from typing import Any
 
@@ -52,11 +53,51 @@ def before_job() -> None:
     ones (after a database restart, say) instead of failing."""
     for connection in _open_connections():
         try:
-            usable = connection.is_usable()
+            usable = _still_usable(connection)
         except Exception:
             usable = False
         if not usable:
             _replace(connection)
+
+
+def _still_usable(connection: Any) -> bool:
+    """
+    Whether an idle connection still works, asking the server only when its
+    socket says something happened.
+
+    A server that drops a connection (restart, ``pg_terminate_backend()``,
+    an idle timeout) sends a last message or closes the socket, which makes
+    it readable; an idle connection that works has nothing to read. Polling
+    the socket costs a few microseconds, where ``is_usable()`` (a ``SELECT
+    1`` round trip) cost about 0.6 ms of the machine's CPU per job,
+    PostgreSQL's share included. Drivers without ``fileno()`` (SQLite, whose
+    ``is_usable()`` asks nothing) get ``is_usable()``.
+    """
+    try:
+        descriptor = connection.connection.fileno()
+    except Exception:
+        return bool(connection.is_usable())
+    if not _readable(descriptor):
+        return True
+    # Data waiting (a notice, a notification, or the server's goodbye):
+    # only a round trip can tell.
+    return bool(connection.is_usable())
+
+
+def _readable(descriptor: int) -> bool:
+    """Whether ``descriptor`` has data (or end of file) waiting; True when it
+    cannot even be polled."""
+    try:
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(0))
+    except AttributeError:  # no poll() on this platform
+        try:
+            return bool(select.select([descriptor], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+    except (OSError, ValueError):
+        return True
 
 
 def after_job() -> None:
