@@ -85,6 +85,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._last_warning = 0.0
+        # Events set by the writer once it has closed its connection.
+        self._close_requests: list[threading.Event] = []
 
     def add(self, row: dict[str, Any]) -> None:
         if len(self.buffer) >= BUFFER_LIMIT:
@@ -120,6 +122,11 @@ class Writer:
                 self.write_pending()
                 last_write = time.monotonic()
                 connected = True
+            if self._close_requests:
+                worker_connections.close_all()
+                connected = False
+                while self._close_requests:
+                    self._close_requests.pop().set()
             elif connected and time.monotonic() - last_write > CONNECTION_MAX_IDLE:
                 # Like a worker thread: keep the connection while there is
                 # work (one per batch would cost a session every half
@@ -190,6 +197,18 @@ class Writer:
             return 0
         self.written += len(batch)
         return len(batch)
+
+    def close_connection(self, timeout: float = 10.0) -> bool:
+        """Write what is buffered, then have the writer close its database
+        connection (it opens a new one for the next rows). Return whether
+        that happened within ``timeout`` seconds."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return True
+        closed = threading.Event()
+        self._close_requests.append(closed)
+        self._wake.set()
+        return closed.wait(timeout)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Write everything recorded so far before returning (tests, exit)."""

@@ -1,12 +1,33 @@
 """pytest fixtures for django-eventx, registered through the ``pytest11``
-entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``."""
+entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``.
+
+With pytest-django, the plugin also stops the worker threads (which keep
+their database connections across jobs) before the test databases are
+destroyed: PostgreSQL refuses to drop a database a session still uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: Any) -> Iterator[None]:
+    yield
+    if fixturedef.argname == "django_db_setup":
+        # Finalizers run last-added first: this one before the fixture's own
+        # teardown, which destroys the test databases.
+        fixturedef.addfinalizer(_stop_workers)
+
+
+def _stop_workers() -> None:
+    from .testing import stop_workers
+
+    stop_workers(timeout=30)
+
 
 if TYPE_CHECKING:
     from .testing import CapturedEvent

@@ -17,7 +17,7 @@ from .labels import signal_label
 from .modes import modes
 from .stats import counters
 
-__all__ = ["CapturedEvent", "capture_events", "eager", "wait_for_events"]
+__all__ = ["CapturedEvent", "capture_events", "eager", "stop_workers", "wait_for_events"]
 
 
 def wait_for_events(timeout: float | None = 10.0) -> None:
@@ -39,6 +39,38 @@ def wait_for_events(timeout: float | None = 10.0) -> None:
             "returned by send() instead."
         )
     counters.wait_until_done(timeout)
+
+
+def stop_workers(timeout: float = 10.0) -> None:
+    """
+    Let the worker threads of every backend of this process finish what is
+    queued, stop them, and close their database connections and the event
+    log writer's; the next send starts new workers.
+
+    Workers keep their connections across jobs, so call it before the test
+    databases are destroyed: PostgreSQL refuses to drop a database that a
+    session still uses. The pytest plugin does it before pytest-django's
+    teardown; with Django's test runner, see README.rst (Testing). Raise
+    TimeoutError if a worker or the writer is still busy after ``timeout``
+    seconds.
+    """
+    import time
+
+    from .backends import backends
+    from .event_log import writer
+
+    if in_worker():
+        raise RuntimeError("stop_workers() cannot be called from a receiver on a worker thread.")
+    deadline = time.monotonic() + timeout
+    busy = sum(backend.running_threads() for backend in backends.reset(timeout))
+    if busy:
+        raise TimeoutError(
+            f"stop_workers(): {busy} worker thread(s) still running a receiver after {timeout} s."
+        )
+    if not writer.close_connection(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError(
+            f"stop_workers(): the event log writer did not close its connection within {timeout} s."
+        )
 
 
 class eager(contextlib.ContextDecorator):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -110,6 +111,11 @@ class BaseBackend:
     async def asubmit(self, delivery: Delivery) -> None:
         """Async twin of ``submit``; must not block the event loop."""
         raise NotImplementedError
+
+    def running_threads(self) -> int:
+        """Threads of this process still running receivers for this backend
+        (after ``close()``: those that did not finish in time)."""
+        return 0
 
     def close(self, timeout: float | None = None) -> int:
         """Stop accepting work and let what is queued finish, waiting up to
@@ -268,16 +274,19 @@ class BackendHandler(_ConnectionHandler):
         for backend in self.all(initialized_only=True):
             backend.close(timeout)
 
-    def reset(self) -> None:
+    def reset(self, timeout: float | None = None) -> list[BaseBackend]:
         """Forget the instances and the settings; the old backends finish
-        what they had queued."""
+        what they had queued, waited for up to ``timeout`` seconds (None:
+        not waited for). Return the old backends."""
         with self._lock:
             old = list({id(b): b for b in self.instances.values()}.values())
             self.instances.clear()
             self.__dict__.pop("settings", None)
             self._settings = None
+        deadline = None if timeout is None else time.monotonic() + timeout
         for backend in old:
-            backend.close()
+            backend.close(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return old
 
 
 backends = BackendHandler()

@@ -451,6 +451,11 @@ class WorkerPool:
 
     # -- life cycle -------------------------------------------------------
 
+    def running_threads(self) -> int:
+        with self._lock:
+            workers = list(self._workers)
+        return sum(1 for w in workers if w.thread is not None and w.thread.is_alive())
+
     def shutdown(self, deadline: float | None = None) -> int:
         """
         Stop accepting work, let the workers finish what is queued, and wait
