@@ -11,7 +11,9 @@ It runs, one after the other, each as its own process:
 
 1. benchmarks/http/run.py --modes all: the order view with a 20 ms post_save
    receiver under gunicorn, in six modes (none, inline, async, async+log,
-   celery, tasks), 2 rounds x 600 requests per mode, 8 clients;
+   celery, tasks), 2 rounds x 600 requests per mode, 8 clients; then the
+   modes none, inline and async again with half the clients (4), where a
+   2-core machine is not yet saturated (--unsaturated-concurrency);
 2. benchmarks/backends.py: what one send() costs the request on the Celery
    and django_tasks backends, against the engines' own hand-off and the
    thread backend (10 rounds x 200 sends);
@@ -43,6 +45,7 @@ RESULTS = HERE / "results"
 OUTPUT = HERE / "report"
 
 HTTP_JSON = RESULTS / "report-http.json"
+HTTP_UNSATURATED_JSON = RESULTS / "report-http-unsaturated.json"
 BACKENDS_JSON = RESULTS / "report-backends.json"
 RUN_JSON = RESULTS / "report-run.json"
 INSTRUCTIONS_JSON = RESULTS / "report-instructions.json"
@@ -88,6 +91,12 @@ def parse_args() -> argparse.Namespace:
         "--requests", type=int, default=600, help="HTTP requests per mode per round [600]"
     )
     parser.add_argument("--concurrency", type=int, default=8, help="HTTP clients [8]")
+    parser.add_argument(
+        "--unsaturated-concurrency",
+        type=int,
+        default=4,
+        help="HTTP clients of the second, unsaturated run of none/inline/async; 0: skip it [4]",
+    )
     parser.add_argument(
         "--modes", default="all", help="HTTP modes, comma-separated, or 'all' [all]"
     )
@@ -151,6 +160,20 @@ def run_all(args: argparse.Namespace) -> dict[str, str | None]:
             *("--output", str(HTTP_JSON)),
         ],
     )
+    if args.unsaturated_concurrency:
+        failures["http_unsaturated"] = run_step(
+            "HTTP benchmark, fewer clients",
+            [
+                sys.executable,
+                "benchmarks/http/run.py",
+                *("--modes", "none,inline,async"),
+                *("--rounds", str(args.rounds)),
+                *("--requests", str(args.requests)),
+                *("--concurrency", str(args.unsaturated_concurrency)),
+                *("--db", "eventx_http_report"),
+                *("--output", str(HTTP_UNSATURATED_JSON)),
+            ],
+        )
     failures["backends"] = run_step(
         "Out-of-process backends",
         [
@@ -275,6 +298,61 @@ def http_section(http: dict[str, Any]) -> list[str]:
     return out
 
 
+def unsaturated_section(http: dict[str, Any], saturated: dict[str, Any]) -> list[str]:
+    """The same view with fewer clients: where latency is the requests' own
+    work rather than queueing for the CPU."""
+    meta, summary = http["meta"], http["summary"]
+    ratios = {label: r["median"] for label, r in http["ratios"].items()}
+    busy = {
+        mode: saturated["summary"][mode]["cpu_ms_per_request"]
+        * saturated["summary"][mode]["throughput_rps"]
+        / 1000
+        for mode in ("none", "inline", "async")
+        if mode in saturated["summary"]
+    }
+    busy_text = ", ".join(f"{mode} {value:.1f}" for mode, value in busy.items())
+    if busy and min(busy.values()) >= 0.85 * meta["cpus"]:
+        why = (
+            f"With {saturated['meta']['concurrency']} clients the machine's {meta['cpus']} "
+            f"CPUs are saturated in every mode (CPUs busy: {busy_text}): a request's latency "
+            "is then mostly its wait for a CPU, and moving the receiver to a thread of the "
+            "same process moves its CPU time without removing it. "
+        )
+    else:
+        why = (
+            f"With {saturated['meta']['concurrency']} clients, CPUs busy of "
+            f"{meta['cpus']}: {busy_text}. "
+        )
+    out = [
+        f"### The same with {meta['concurrency']} clients",
+        "",
+        why + f"With {meta['concurrency']} clients, same view, same settings, "
+        f"{meta['rounds']} rounds x {meta['requests']:,} requests per mode:",
+        "",
+        stamp(meta["started"], meta["python"], meta["django"], meta["cpus"]),
+        "",
+        "| mode | p50 ms | p99 ms | req/s | CPU ms/req | missing |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for mode in [m for m in MODES if m in summary]:
+        s = summary[mode]
+        missing = "-" if s["missing"] is None else str(s["missing"])
+        out.append(
+            f"| {mode} | {num(s['p50_ms'])} | {num(s['p99_ms'])} "
+            f"| {num(s['throughput_rps'], '{:.0f}')} | {num(s['cpu_ms_per_request'])} | {missing} |"
+        )
+    out += ["", "| ratio | measured | target |", "|---|--:|--:|"]
+    for label, target in HTTP_RATIOS[:4]:
+        if label in ratios:
+            out.append(f"| {label} | {num(ratios[label], '{:.2f}x')} | {target or '-'} |")
+    out += [
+        "",
+        f"The targets apply to the {saturated['meta']['concurrency']}-client run above; "
+        "these figures show how the ratios depend on the load.",
+    ]
+    return out
+
+
 def backends_section(backends: dict[str, Any]) -> list[str]:
     wall = {name: c["wall_us_median"] for name, c in backends["contenders"].items()}
     rows = [
@@ -349,6 +427,7 @@ def instructions_section(data: dict[str, Any]) -> list[str]:
 
 def markdown(
     http: dict[str, Any] | None,
+    http_unsaturated: dict[str, Any] | None,
     backends: dict[str, Any] | None,
     run: dict[str, Any] | None,
     instructions: dict[str, Any] | None,
@@ -368,6 +447,8 @@ def markdown(
     ]
     if http is not None and not failures.get("http"):
         out += http_section(http)
+        if http_unsaturated is not None and not failures.get("http_unsaturated"):
+            out += [""] + unsaturated_section(http_unsaturated, http)
     else:
         out += ["## HTTP", "", f"Not measured: {failures.get('http') or 'no results'}."]
     out += ["", "## Micro-benchmarks", ""]
@@ -482,12 +563,22 @@ def main() -> int:
             print("\ninterrupted: no report written", file=sys.stderr)
             return 130
     http, backends, run = load(HTTP_JSON), load(BACKENDS_JSON), load(RUN_JSON)
+    http_unsaturated = load(HTTP_UNSATURATED_JSON) if args.unsaturated_concurrency else None
     instructions = load(INSTRUCTIONS_JSON) if args.with_instructions else None
     if http is None or failures.get("http"):
         print(f"no HTTP results ({failures.get('http') or HTTP_JSON}): no report", file=sys.stderr)
         return 1
     seconds = None if args.reuse else time.monotonic() - started
-    text = markdown(http, backends, run, instructions, failures, args.with_instructions, seconds)
+    text = markdown(
+        http,
+        http_unsaturated,
+        backends,
+        run,
+        instructions,
+        failures,
+        args.with_instructions,
+        seconds,
+    )
     args.output_dir.mkdir(parents=True, exist_ok=True)
     report = args.output_dir / "report.md"
     report.write_text(text)
