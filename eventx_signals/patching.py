@@ -54,6 +54,17 @@ class SignalPatch:
         self.backend: str | None = None
         self.sender_specs: list[Any] | None = None  # None: every sender
         self._senders: set[Any] | None = None
+        #: Every dispatch goes to the background (the wrappers' fast path).
+        self.always_background = False
+
+    def configure(self, sender_specs: list[Any] | None, backend: str | None) -> None:
+        """Send every receiver of dispatches from ``sender_specs`` (None:
+        every sender) to the background, on ``backend``."""
+        self.all_receivers = True
+        self.sender_specs = sender_specs
+        self.backend = backend
+        self._senders = None
+        self.always_background = sender_specs is None and not self.is_m2m_changed
 
     def senders(self) -> set[Any] | None:
         """The senders whose dispatches go to the background (None: all).
@@ -120,10 +131,7 @@ def patch_signal(
         if marked_only:
             patch.has_marked = True
         else:
-            patch.all_receivers = True
-            patch.sender_specs = specs
-            patch.backend = backend
-            patch._senders = None
+            patch.configure(specs, backend)
 
 
 def unpatch_signal(signal: Signal) -> None:
@@ -200,14 +208,17 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
         def wrapper(
             wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         ) -> Any:
-            sender, named = _sender_and_kwargs(args, kwargs)
+            # kwargs is the call's own dict (wrapt builds one per call).
+            sender = args[0] if args else kwargs.pop("sender")
             if not signal.receivers or cache.get(sender) is NO_RECEIVERS:
                 return []
-            mode = patch.mode(sender, named)
+            if patch.always_background:  # the usual case, kept flat
+                return send_in_background(signal, sender, kwargs, robust, patch.backend)
+            mode = patch.mode(sender, kwargs)
             if mode == INLINE:
-                return wrapped(sender, **named)
+                return wrapped(sender, **kwargs)
             only = is_marked_background if mode == MARKED else None
-            return send_in_background(signal, sender, named, robust, patch.backend, only=only)
+            return send_in_background(signal, sender, kwargs, robust, patch.backend, only=only)
 
         return wrapper
 

@@ -271,6 +271,9 @@ def send_in_background(
     else:
         submit_on_commit(delivery, alias, target.submit)  # type: ignore[union-attr]
     if inline is None:
+        receivers = delivery.receivers
+        if len(receivers) == 1:  # delivery.responses(), inlined: every send's path
+            return [(receivers[0], delivery.futures[0])]
         return delivery.responses()
     return responses + delivery.responses()
 
