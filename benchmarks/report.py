@@ -2,7 +2,7 @@
 The benchmark report of django-eventx, in one command, from the repository
 root (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed):
 
-    python benchmarks/report.py                       # about 4-6 minutes
+    python benchmarks/report.py                       # about 6-8 minutes
     python benchmarks/report.py --rounds 1 --requests 200   # smoke test, about 2 minutes
     python benchmarks/report.py --with-instructions   # + callgrind counts (valgrind, slow)
     python benchmarks/report.py --reuse               # redraw from the last run's JSON
