@@ -122,7 +122,11 @@ class Writer:
                 self.write_pending()
                 last_write = time.monotonic()
                 connected = True
-            if self._close_requests:
+            if time.monotonic() - last_prune > PRUNE_INTERVAL:
+                last_prune = time.monotonic()
+                self._prune()
+                connected = True
+            if self._close_requests:  # last, so that nothing reopens it
                 worker_connections.close_all()
                 connected = False
                 while self._close_requests:
@@ -133,10 +137,6 @@ class Writer:
                 # second under Django's default CONN_MAX_AGE = 0).
                 worker_connections.close_all()
                 connected = False
-            if time.monotonic() - last_prune > PRUNE_INTERVAL:
-                last_prune = time.monotonic()
-                self._prune()
-                connected = True
 
     def _prune(self) -> None:
         from .backends import worker_connections
