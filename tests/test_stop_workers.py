@@ -150,3 +150,33 @@ def test_pytest_django_can_drop_the_test_database_after_workers_used_it(tmp_path
     # Without the plugin the worker's session keeps the database; with it,
     # the worker is stopped first and the database dropped.
     assert refused == (plugin == "off"), output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fresh_writer_closes_the_connection_its_first_prune_opened(monkeypatch):
+    from django.db import connections
+
+    from eventx_signals.event_log import Writer
+
+    events = []
+    wrapper_class = type(connections["default"])
+    original_close = wrapper_class.close
+
+    def close(self):
+        if self.connection is not None:
+            events.append(("closed", threading.current_thread().name))
+        return original_close(self)
+
+    def remember(sender, connection, **kwargs):
+        events.append(("opened", threading.current_thread().name))
+
+    monkeypatch.setattr(wrapper_class, "close", close)
+    connection_created.connect(remember)
+    fresh = Writer()
+    try:
+        fresh._start()  # its first pass prunes old rows, on a new connection
+        assert fresh.close_connection()
+    finally:
+        connection_created.disconnect(remember)
+    mine = [what for what, thread in events if thread == "eventx-event-log"]
+    assert mine == ["opened", "closed"]
