@@ -33,6 +33,8 @@ from harness import procs, services
 from harness.load import BackgroundLoad, request_plan, unexpected_answers
 
 REQUESTS = 500
+# Seconds a frozen worker's last statements get to reach PostgreSQL.
+SETTLE = 0.3
 TASKS_TABLE = "django_tasks_database_dbtaskresult"
 
 
@@ -54,7 +56,9 @@ def kill_while_running(worker, timeout: float) -> None:
     RUNNING and killing are two steps, and on a loaded machine the task may
     finish between them: so the worker is frozen (SIGSTOP) first, the row
     looked at again, and the worker killed only if the task is still
-    running, else let go (SIGCONT) to try the next one."""
+    running, else let go (SIGCONT) to try the next one. What the worker sent
+    just before it froze (the commit that finishes the task, say) may still
+    reach PostgreSQL: the row is watched for SETTLE seconds before the kill."""
     deadline = time.monotonic() + timeout
     with services.connect() as conn:
 
@@ -65,7 +69,7 @@ def kill_while_running(worker, timeout: float) -> None:
             left = max(0.1, deadline - time.monotonic())
             procs.wait_until(running, left, f"{worker.worker_id} to run a task", 0.001)
             os.killpg(worker.pid, signal.SIGSTOP)
-            if running():
+            if not wait_quietly(lambda: not running(), SETTLE, interval=0.005):
                 worker.kill()
                 return
             os.killpg(worker.pid, signal.SIGCONT)
@@ -79,9 +83,9 @@ def every_committed_request_ran() -> bool:
     return not services.committed_rids() - set(services.runs_per_rid())
 
 
-def wait_quietly(predicate, timeout: float) -> bool:
+def wait_quietly(predicate, timeout: float, interval: float = 0.2) -> bool:
     try:
-        procs.wait_until(predicate, timeout, "", 0.2)
+        procs.wait_until(predicate, timeout, "", interval)
     except AssertionError:
         return False
     return True
