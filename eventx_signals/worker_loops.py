@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any
 
 from .internals import ASGIREF_THREADLOCAL
 
@@ -106,9 +105,3 @@ def close() -> None:
                 pass
     if companion.pid == os.getpid():
         companion.close()
-
-
-def has_loop() -> bool:
-    """Whether this thread has a companion loop running (for tests)."""
-    companion: Any = getattr(_this_thread, "companion", None)
-    return companion is not None and companion.thread.is_alive()

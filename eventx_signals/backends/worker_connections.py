@@ -88,14 +88,11 @@ def _readable(descriptor: int) -> bool:
     """Whether ``descriptor`` has data (or end of file) waiting; True when it
     cannot even be polled."""
     try:
+        if not hasattr(select, "poll"):  # Windows: select() takes sockets
+            return bool(select.select([descriptor], [], [], 0)[0])
         poller = select.poll()
         poller.register(descriptor, select.POLLIN)
         return bool(poller.poll(0))
-    except AttributeError:  # no poll() on this platform
-        try:
-            return bool(select.select([descriptor], [], [], 0)[0])
-        except (OSError, ValueError):
-            return True
     except (OSError, ValueError):
         return True
 
