@@ -59,6 +59,7 @@ from eventx_signals import AsyncSignal, patch_signal
 
 from eventx_signals.testing import wait_for_events
 scenario, eventx, count, batch = sys.argv[1], sys.argv[2] == "eventx", int(sys.argv[3]), int(sys.argv[4])
+drain = sys.argv[5] == "drain"
 def noop(sender, **kwargs): pass
 release = threading.Event()
 def park(sender, **kwargs): release.wait()
@@ -82,7 +83,7 @@ for start in range(0, count, batch):
     release.clear(); blocker.send(None)  # the worker waits while a batch is sent
     for _ in range(min(batch, count - start)):
         send(*args, **kwargs)
-    if batch < 11_000:  # MANY: the row that leaves everything queued
+    if drain:
         release.set(); wait_for_events(600)  # then runs it, as it would
 import os; os._exit(0)
 """
@@ -120,6 +121,8 @@ def instructions(scenario: str, contender: str, count: int, batch: int) -> int:
                 contender,
                 str(count),
                 str(batch),
+                # The row with batch MANY leaves everything queued.
+                "drain" if batch < MANY else "keep",
             ],
             capture_output=True,
             text=True,
