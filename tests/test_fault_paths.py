@@ -41,6 +41,7 @@ from eventx_signals import (
 from eventx_signals.backends.thread import ThreadBackend
 from eventx_signals.exceptions import EventxConfigurationError
 from eventx_signals.testing import wait_for_events
+from tests.postgres import terminate_sessions
 from tests.testapp.models import Order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,18 +213,7 @@ def test_async_receivers_query_on_worker_connections_and_survive_their_terminati
         assert 1 <= len(pids) <= workers
         assert all(name.startswith("eventx") and "worker" in name for _, _, name in first)
 
-        with connection.cursor() as cursor:
-            for pid in pids:
-                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-            deadline = time.monotonic() + 10
-            while True:  # termination is asynchronous: wait until they are gone
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [list(pids)]
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-                assert time.monotonic() < deadline, "terminated backends still listed"
-                time.sleep(0.05)
+        terminate_sessions(pids)
 
         futures = [future for _ in range(50) for _, future in signal.send(None)]
         done, _ = concurrent.futures.wait(futures, timeout=15)

@@ -3,7 +3,6 @@
 
 import os
 import socket
-import time
 
 import pytest
 from django.db import connection, connections
@@ -12,6 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from eventx_signals import AsyncSignal
 from eventx_signals.backends import worker_connections
 from eventx_signals.backends.thread import ThreadBackend
+from tests.postgres import terminate_sessions
 
 
 def test_an_idle_socket_is_not_readable_until_the_peer_speaks_or_leaves():
@@ -70,15 +70,7 @@ def test_a_healthy_kept_connection_costs_no_round_trip_and_a_dropped_one_is_repl
         assert counted_usability_checks == []  # and no SELECT 1 before each
 
         [pid] = pids
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-            deadline = time.monotonic() + 10
-            while True:  # termination is asynchronous: wait until it is gone
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
-                if cursor.fetchone()[0] == 0:
-                    break
-                assert time.monotonic() < deadline, "terminated backend still listed"
-                time.sleep(0.05)
+        terminate_sessions([pid])
 
         after = [future.result(10) for _ in range(20) for _, future in signal.send(None)]
         # The first job after the drop found the socket readable, asked the
