@@ -84,7 +84,7 @@ class Writer:
         self._writing = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._last_warning = 0.0
+        self._last_warning = float("-inf")  # the first warning is always logged
         # Events set by the writer once it has closed its connection.
         self._close_requests: list[threading.Event] = []
 
@@ -113,7 +113,10 @@ class Writer:
     def _serve(self) -> None:
         from .backends import worker_connections
 
-        last_prune = last_write = 0.0
+        # The first pass prunes. (Not "0.0 as the last prune": the monotonic
+        # clock may start near 0 at boot, and would skip the first hour.)
+        next_prune = time.monotonic()
+        last_write = 0.0
         connected = False
         while True:
             self._wake.wait(FLUSH_INTERVAL)
@@ -122,8 +125,8 @@ class Writer:
                 self.write_pending()
                 last_write = time.monotonic()
                 connected = True
-            if time.monotonic() - last_prune > PRUNE_INTERVAL:
-                last_prune = time.monotonic()
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_INTERVAL
                 self._prune()
                 connected = True
             if self._close_requests:  # last, so that nothing reopens it
