@@ -13,6 +13,7 @@ worker import or call an arbitrary path.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -197,6 +198,15 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
     return delivery
 
 
+def _as_json(payload: Any) -> str:
+    try:
+        return json.dumps(payload, sort_keys=True)
+    except RecursionError:  # a forged payload nested too deeply
+        return "(nested too deeply to show)"
+    except (TypeError, ValueError):  # not from an engine: a test's object
+        return repr(payload)
+
+
 #: Called with the payload of the next attempt and the seconds to wait.
 EnqueueRetry = Callable[[dict[str, Any], float], None]
 
@@ -214,7 +224,9 @@ def run_payload(
     try:
         delivery = decode_payload(payload, refetch)
     except RefusedPayload as exc:
-        logger.error("Refused a payload: %s", exc)
+        # With the payload, so that it can be sent again (manage.py eventx
+        # resend) once the worker has the receiver, e.g. after a deploy.
+        logger.error("Refused a payload: %s. Payload: %s", str(exc).rstrip("."), _as_json(payload))
         raise
 
     alias = payload.get("backend")

@@ -3,9 +3,11 @@
 
 import decimal
 import os
+from io import StringIO
 
 import pytest
 from celery.result import AsyncResult
+from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
@@ -134,7 +136,9 @@ def _unreachable_app():
 unreachable = _unreachable_app()
 
 
-def test_a_broker_that_cannot_be_reached_fails_the_future_and_logs_the_payload(caplog):
+def hand_off_to_an_unreachable_broker(caplog):
+    """Send on the "celery" alias while its broker cannot be reached: the
+    ERROR line logged, with the payload."""
     with override_settings(
         EVENTX_BACKENDS={
             "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
@@ -148,3 +152,21 @@ def test_a_broker_that_cannot_be_reached_fails_the_future_and_logs_the_payload(c
     assert future.exception(5) is not None  # send() itself did not raise
     [record] = [r for r in caplog.records if "Could not hand a receiver run" in r.getMessage()]
     assert '"number": "C-D"' in record.getMessage()  # enough to send it again
+    assert ".. Payload" not in record.getMessage()
+    return record.getMessage()
+
+
+def test_a_broker_that_cannot_be_reached_fails_the_future_and_logs_the_payload(caplog):
+    hand_off_to_an_unreachable_broker(caplog)
+
+
+def test_a_run_whose_broker_was_down_is_sent_again_from_its_log_line(broker, caplog, tmp_path):
+    line = hand_off_to_an_unreachable_broker(caplog)
+    out = StringIO()
+    call_command("eventx", "resend", line, stdout=out)  # the "celery" alias reaches Redis
+    assert "Sent 1 receiver runs again." in out.getvalue()
+    with celery_worker(tmp_path / "worker.log"):
+        wait_until(Receipt.objects.exists, 60, "the resent run's receipt")
+    receipt = Receipt.objects.get()
+    assert (receipt.number, receipt.backend) == ("C-D", "celery")
+    assert receipt.pid != os.getpid()

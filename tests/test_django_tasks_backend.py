@@ -6,13 +6,15 @@ import decimal
 import json
 import os
 import signal
+from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
+from eventx_signals import trigger_event
 from eventx_signals.backends.base import backends
 from eventx_signals.backends.django_tasks import TASK_PATH, get_task
 from tests.testapp.models import Order, Receipt
@@ -234,3 +236,53 @@ def test_requeue_by_age_leaves_recent_running_tasks_alone():
     call_command("eventx", "requeue", "--running-for", "600")
     assert DBTaskResult.objects.get(pk=old.pk).status == "READY"
     assert DBTaskResult.objects.get(pk=recent.pk).status == "RUNNING"
+
+
+def test_a_named_event_runs_on_the_alias_its_listeners_module_gives_it():
+    order = Order.objects.create(number="E-1", total=decimal.Decimal("4.50"))
+    [(_, future)] = trigger_event("order_refunded", order=order)
+    assert future.result(5).status == "READY"  # a task, not a worker thread's run
+    assert DBTaskResult.objects.get().args_kwargs["args"][0]["event"] == "order_refunded"
+    run_db_worker_until_idle()
+    receipt = Receipt.objects.get()
+    assert (receipt.number, receipt.total) == ("refund:E-1", decimal.Decimal("4.50"))
+    assert receipt.pid != os.getpid()
+
+
+def test_a_payload_a_worker_of_the_previous_release_refused_can_be_resent():
+    """Web processes deployed before the workers: a worker without the new
+    listener refuses its payload and logs it; `eventx resend` with that log
+    line sends it again, and an up-to-date worker runs it."""
+    trigger_event("order_refunded", order=Order.objects.create(number="E-2"))
+    previous = run_db_worker_until_idle(EVENTX_TEST_WORKER_RELEASE="previous")
+    assert DBTaskResult.objects.get().status == "FAILED"
+    [line] = [line for line in previous.stderr.splitlines() if "Refused a payload" in line]
+    assert "no listener of the event 'order_refunded'" in line
+
+    out = StringIO()
+    call_command("eventx", "resend", line, stdout=out)
+    assert "Sent 1 receiver runs again." in out.getvalue()
+    run_db_worker_until_idle()
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["refund:E-2"]
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == [
+        "FAILED",
+        "SUCCESSFUL",
+    ]
+
+
+def test_resend_reads_standard_input_and_sends_nothing_if_one_payload_is_bad(monkeypatch):
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-9"))
+    payload = json.dumps(DBTaskResult.objects.get().args_kwargs["args"][0])
+    thread_payload = json.dumps({**json.loads(payload), "backend": "default"})
+
+    monkeypatch.setattr("sys.stdin", StringIO(f"ERROR ... Payload: {payload}\n\nnot json\n"))
+    with pytest.raises(CommandError, match="Payload 2: it is neither a JSON object"):
+        call_command("eventx", "resend")
+    with pytest.raises(CommandError, match=r"Payload 2: the backend alias 'default' \(Thread"):
+        call_command("eventx", "resend", payload, thread_payload, stdout=StringIO())
+    assert DBTaskResult.objects.count() == 1  # nothing sent
+
+    monkeypatch.setattr("sys.stdin", StringIO(f"{payload}\n"))
+    call_command("eventx", "resend", "-", stdout=StringIO())
+    run_db_worker_until_idle()
+    assert Receipt.objects.filter(number="T-9").count() == 2  # sent, then sent again

@@ -163,7 +163,7 @@ def test_autodiscovery_can_be_turned_off():
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    assert registered(True) == "['order_placed']"
+    assert registered(True) == "['order_placed', 'order_refunded']"
     assert registered(False) == "[]"
 
 

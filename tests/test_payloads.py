@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal, event_listener, patched_signal, trigger_event
 from eventx_signals.backends.base import backends
-from eventx_signals.backends.out_of_process import run_payload_in_worker
+from eventx_signals.backends.out_of_process import payload_from_text, run_payload_in_worker
 from eventx_signals.payloads import ReceiverNotFindable, RefusedPayload, run_payload
 from eventx_signals.retries import current_attempt, retry
 from eventx_signals.testing import eager
@@ -141,7 +141,12 @@ def test_forged_payloads_are_refused_and_logged(loopback, caplog):
         with pytest.raises(RefusedPayload):
             run_payload_in_worker(payload)
     assert calls == []
-    assert sum("Refused a payload" in r.getMessage() for r in caplog.records) == len(forged)
+    refusals = [r.getMessage() for r in caplog.records if "Refused a payload" in r.getMessage()]
+    assert len(refusals) == len(forged)
+    # Each line holds its payload, to be sent again (manage.py eventx resend).
+    assert [payload_from_text(line) for line in refusals[:-2]] == forged[:-2]
+    assert refusals[-2].endswith("Payload: (nested too deeply to show)")
+    assert refusals[-1].endswith('Payload: "not a payload"')
 
 
 @pytest.mark.django_db(transaction=True)

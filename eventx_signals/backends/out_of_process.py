@@ -16,8 +16,9 @@ from asgiref.sync import sync_to_async
 
 from .. import payloads
 from ..delivery import Delivery
+from ..exceptions import InvalidBackend
 from ..labels import signal_label
-from .base import BaseBackend, bool_error
+from .base import BaseBackend, backends, bool_error
 
 logger = logging.getLogger("eventx_signals")
 
@@ -75,7 +76,7 @@ class OutOfProcessBackend(BaseBackend):
                     signal_label(delivery.signal),
                     type(self).__name__,
                     self.alias,
-                    exc,
+                    str(exc).rstrip("."),
                     json.dumps(payload, sort_keys=True),
                     exc_info=exc,
                 )
@@ -100,3 +101,53 @@ def run_payload_in_worker(payload: Any, enqueue_retry: payloads.EnqueueRetry | N
     except (TypeError, ValueError):
         return None
     return result
+
+
+#: What precedes a payload in the log lines of a failed hand-off and of a
+#: refused payload.
+LOGGED_PAYLOAD_PREFIX = "Payload: "
+
+
+def payload_from_text(text: str) -> dict[str, Any]:
+    """The payload in ``text``: a JSON object, or a log line holding one
+    after ``Payload: ``. Raises ValueError saying what is wrong."""
+    text = text.strip()
+    candidates = [text]
+    start = text.find(LOGGED_PAYLOAD_PREFIX)
+    while start >= 0:  # the message before it may hold the prefix too
+        candidates.append(text[start + len(LOGGED_PAYLOAD_PREFIX) :])
+        start = text.find(LOGGED_PAYLOAD_PREFIX, start + 1)
+    for candidate in candidates:
+        try:
+            payload = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            return payload
+    raise ValueError(
+        "it is neither a JSON object nor a log line holding one after "
+        f"{LOGGED_PAYLOAD_PREFIX.strip()!r}"
+    )
+
+
+def backend_to_resend(payload: dict[str, Any]) -> OutOfProcessBackend:
+    """
+    The backend that takes a payload, as logged when its hand-off failed or
+    a worker refused it, again: the one of the alias it names. The worker
+    checks it as it checks every payload. Raises ValueError if the payload
+    names no alias of an out-of-process backend.
+    """
+    alias = payload.get("backend")
+    if not isinstance(alias, str) or not alias:
+        raise ValueError("the payload names no backend alias (its 'backend' key)")
+    try:
+        backend = backends[alias]
+    except InvalidBackend as exc:
+        raise ValueError(str(exc).rstrip(".")) from exc
+    if not isinstance(backend, OutOfProcessBackend):
+        raise ValueError(
+            f"the backend alias {alias!r} ({type(backend).__name__}) runs receivers in "
+            "this process; only payloads of the django_tasks and celery backends are "
+            "sent again"
+        )
+    return backend

@@ -6,7 +6,7 @@ import time
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from eventx_signals import current_attempt, event_listener, retry
+from eventx_signals import current_attempt, event_listener, get_event, retry
 
 from .models import Receipt, Shipment
 from .signals import order_paid_celery, order_paid_tasks
@@ -45,3 +45,16 @@ def record_shipment(sender, instance, created, **kwargs):
         total=instance.weight,
         pid=os.getpid(),
     )
+
+
+if os.environ.get("EVENTX_TEST_WORKER_RELEASE") != "previous":
+    # Added in "this release": a worker process started with
+    # EVENTX_TEST_WORKER_RELEASE=previous runs the code from before it, and
+    # refuses the event's payloads.
+    get_event("order_refunded").backend = "tasks"
+
+    @event_listener("order_refunded")
+    def record_refund(order):
+        Receipt.objects.create(
+            number=f"refund:{order.number}", total=order.total, pid=os.getpid(), backend="tasks"
+        )

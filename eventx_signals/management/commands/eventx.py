@@ -1,7 +1,8 @@
-"""manage.py eventx list | stats | prune | codemod | requeue"""
+"""manage.py eventx list | stats | prune | codemod | requeue | resend"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -86,6 +87,24 @@ class Command(BaseCommand):
             "receiver can take).",
         )
 
+        resend = subcommands.add_parser(
+            "resend",
+            help="Send receiver runs of the django_tasks or celery backend again, from "
+            "the payloads their ERROR log lines hold.",
+            description="A receiver run whose hand-off to the engine failed (broker "
+            "down), or that a worker refused (e.g. a worker that did not have the "
+            "receiver yet), is logged at ERROR with its payload after 'Payload: '. "
+            "Give each payload, or the whole log line, as an argument, or one per "
+            "line on standard input (no argument, or '-'); each goes to the backend "
+            "alias it names.",
+        )
+        resend.add_argument(
+            "payloads",
+            nargs="*",
+            metavar="PAYLOAD",
+            help="A payload (JSON) or a log line holding one; '-' or none: read standard input.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "list":
             self.handle_list()
@@ -95,6 +114,8 @@ class Command(BaseCommand):
             self.handle_prune(options["days"])
         elif options["subcommand"] == "requeue":
             self.handle_requeue(options["worker_ids"], options["running_for"])
+        elif options["subcommand"] == "resend":
+            self.handle_resend(options["payloads"])
         else:
             self.handle_codemod(options["paths"], options["apply"])
 
@@ -157,6 +178,27 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         count = requeue_abandoned(worker_ids, running_for)
         self.stdout.write(f"Requeued {count} receiver runs.")
+
+    def handle_resend(self, texts: list[str]) -> None:
+        from eventx_signals.backends.out_of_process import backend_to_resend, payload_from_text
+
+        if not texts or texts == ["-"]:
+            texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        # Every payload is checked before any is sent, so that a typo sends nothing.
+        runs = []
+        for number, text in enumerate(texts, 1):
+            try:
+                payload = payload_from_text(text)
+                runs.append((payload, backend_to_resend(payload)))
+            except ValueError as exc:
+                raise CommandError(f"Payload {number}: {exc}.") from exc
+        for payload, backend in runs:
+            handle = backend.enqueue(payload)
+            self.stdout.write(
+                f"Sent a run of {payload.get('receiver')} to {backend.alias!r}: "
+                f"{getattr(handle, 'id', handle)}"
+            )
+        self.stdout.write(f"Sent {len(runs)} receiver runs again.")
 
     def handle_list(self) -> None:
         from eventx_signals.inventory import collect
