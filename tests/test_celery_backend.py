@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from celery.result import AsyncResult
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
 
@@ -134,20 +134,19 @@ def _unreachable_app():
 
 
 unreachable = _unreachable_app()
+UNREACHABLE_BACKENDS = {
+    "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
+    "celery": {
+        "BACKEND": "eventx_signals.backends.celery.CeleryBackend",
+        "OPTIONS": {"app": "tests.test_celery_backend.unreachable"},
+    },
+}
 
 
 def hand_off_to_an_unreachable_broker(caplog):
     """Send on the "celery" alias while its broker cannot be reached: the
     ERROR line logged, with the payload."""
-    with override_settings(
-        EVENTX_BACKENDS={
-            "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
-            "celery": {
-                "BACKEND": "eventx_signals.backends.celery.CeleryBackend",
-                "OPTIONS": {"app": "tests.test_celery_backend.unreachable"},
-            },
-        }
-    ):
+    with override_settings(EVENTX_BACKENDS=UNREACHABLE_BACKENDS):
         [(_, future)] = order_paid_celery.send(sender=Order, order=Order(number="C-D"))
     assert future.exception(5) is not None  # send() itself did not raise
     [record] = [r for r in caplog.records if "Could not hand a receiver run" in r.getMessage()]
@@ -162,6 +161,11 @@ def test_a_broker_that_cannot_be_reached_fails_the_future_and_logs_the_payload(c
 
 def test_a_run_whose_broker_was_down_is_sent_again_from_its_log_line(broker, caplog, tmp_path):
     line = hand_off_to_an_unreachable_broker(caplog)
+    with (
+        override_settings(EVENTX_BACKENDS=UNREACHABLE_BACKENDS),  # still away
+        pytest.raises(CommandError, match=r"did not take it .*; sent 0 of 1"),
+    ):
+        call_command("eventx", "resend", line, stdout=StringIO())
     out = StringIO()
     call_command("eventx", "resend", line, stdout=out)  # the "celery" alias reaches Redis
     assert "Sent 1 receiver runs again." in out.getvalue()

@@ -192,8 +192,14 @@ class Command(BaseCommand):
                 runs.append((payload, backend_to_resend(payload)))
             except ValueError as exc:
                 raise CommandError(f"Payload {number}: {exc}.") from exc
-        for payload, backend in runs:
-            handle = backend.enqueue(payload)
+        for number, (payload, backend) in enumerate(runs, 1):
+            try:
+                handle = backend.enqueue(payload)
+            except Exception as exc:  # the engine is still away
+                raise CommandError(
+                    f"Payload {number}: the {backend.alias!r} backend did not take it "
+                    f"({type(exc).__name__}: {exc}); sent {number - 1} of {len(runs)}."
+                ) from exc
             self.stdout.write(
                 f"Sent a run of {payload.get('receiver')} to {backend.alias!r}: "
                 f"{getattr(handle, 'id', handle)}"
