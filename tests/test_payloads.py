@@ -145,7 +145,10 @@ def test_forged_payloads_are_refused_and_logged(loopback, caplog):
     assert len(refusals) == len(forged)
     # Each line holds its payload, to be sent again (manage.py eventx resend).
     assert [payload_from_text(line) for line in refusals[:-2]] == forged[:-2]
-    assert refusals[-2].endswith("Payload: (nested too deeply to show)")
+    # json.dumps() manages 5,000 levels from Python 3.13 on, and not before.
+    assert refusals[-2].endswith("Payload: (nested too deeply to show)") or (
+        payload_from_text(refusals[-2]) == forged[-2]
+    )
     assert refusals[-1].endswith('Payload: "not a payload"')
 
 
