@@ -198,13 +198,21 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
     return delivery
 
 
-def _as_json(payload: Any) -> str:
+#: What precedes the payload at the end of the ERROR lines of a failed
+#: hand-off and of a refused payload; ``manage.py eventx resend`` reads it back.
+LOGGED_PAYLOAD_PREFIX = "Payload: "
+
+
+def payload_for_log(payload: Any) -> str:
+    """``Payload: {...}``: the end of an ERROR line, from which the receiver
+    run can be sent again."""
     try:
-        return json.dumps(payload, sort_keys=True)
+        text = json.dumps(payload, sort_keys=True)
     except RecursionError:  # a forged payload nested too deeply
-        return "(nested too deeply to show)"
+        text = "(nested too deeply to show)"
     except (TypeError, ValueError):  # not from an engine: a test's object
-        return repr(payload)
+        text = repr(payload)
+    return LOGGED_PAYLOAD_PREFIX + text
 
 
 #: Called with the payload of the next attempt and the seconds to wait.
@@ -226,7 +234,7 @@ def run_payload(
     except RefusedPayload as exc:
         # With the payload, so that it can be sent again (manage.py eventx
         # resend) once the worker has the receiver, e.g. after a deploy.
-        logger.error("Refused a payload: %s. Payload: %s", str(exc).rstrip("."), _as_json(payload))
+        logger.error("Refused a payload: %s. %s", str(exc).rstrip("."), payload_for_log(payload))
         raise
 
     alias = payload.get("backend")

@@ -72,12 +72,12 @@ class OutOfProcessBackend(BaseBackend):
                 # Nothing reached the engine: say so loudly, with what is
                 # needed to send it again, rather than lose it quietly.
                 logger.error(
-                    "Could not hand a receiver run of %s to the %s backend %r: %s. Payload: %s",
+                    "Could not hand a receiver run of %s to the %s backend %r: %s. %s",
                     signal_label(delivery.signal),
                     type(self).__name__,
                     self.alias,
                     str(exc).rstrip("."),
-                    json.dumps(payload, sort_keys=True),
+                    payloads.payload_for_log(payload),
                     exc_info=exc,
                 )
                 future.set_exception(exc)
@@ -103,20 +103,17 @@ def run_payload_in_worker(payload: Any, enqueue_retry: payloads.EnqueueRetry | N
     return result
 
 
-#: What precedes a payload in the log lines of a failed hand-off and of a
-#: refused payload.
-LOGGED_PAYLOAD_PREFIX = "Payload: "
-
-
 def payload_from_text(text: str) -> dict[str, Any]:
     """The payload in ``text``: a JSON object, or a log line holding one
-    after ``Payload: ``. Raises ValueError saying what is wrong."""
+    after ``Payload: `` (``payloads.payload_for_log``). Raises ValueError
+    saying what is wrong."""
+    prefix = payloads.LOGGED_PAYLOAD_PREFIX
     text = text.strip()
     candidates = [text]
-    start = text.find(LOGGED_PAYLOAD_PREFIX)
+    start = text.find(prefix)
     while start >= 0:  # the message before it may hold the prefix too
-        candidates.append(text[start + len(LOGGED_PAYLOAD_PREFIX) :])
-        start = text.find(LOGGED_PAYLOAD_PREFIX, start + 1)
+        candidates.append(text[start + len(prefix) :])
+        start = text.find(prefix, start + 1)
     for candidate in candidates:
         try:
             payload = json.loads(candidate)
@@ -125,8 +122,7 @@ def payload_from_text(text: str) -> dict[str, Any]:
         if isinstance(payload, dict):
             return payload
     raise ValueError(
-        "it is neither a JSON object nor a log line holding one after "
-        f"{LOGGED_PAYLOAD_PREFIX.strip()!r}"
+        f"it is neither a JSON object nor a log line holding one after {prefix.strip()!r}"
     )
 
 
