@@ -114,9 +114,10 @@ class Writer:
         from .backends import worker_connections
 
         # The first pass prunes. (Not "0.0 as the last prune": the monotonic
-        # clock may start near 0 at boot, and would skip the first hour.)
+        # clock may start near 0 at boot, and would skip the first hour; for
+        # the same reason no write yet is "never", not 0.0.)
         next_prune = time.monotonic()
-        last_write = 0.0
+        last_write = float("-inf")
         connected = False
         while True:
             self._wake.wait(FLUSH_INTERVAL)
