@@ -287,7 +287,30 @@ def http_section(http: dict[str, Any]) -> list[str]:
             out.append(
                 f"| {t['label']} | {num(t['measured'], '{:.0f}')} | {t['limit']} | {t['result']} |"
             )
-    return out
+    return out + cpu_beyond_paragraph(http)
+
+
+def cpu_beyond_paragraph(http: dict[str, Any]) -> list[str]:
+    """Where the extra CPU of inline and async goes, and the library's own
+    share of it (see benchmarks/http/report.py)."""
+    beyond = http.get("cpu_beyond_none_ms_per_request") or {}
+    parts = [
+        f"{mode} {num(b['all'], '{:+.1f}')} ms (gunicorn {num(b['gunicorn'], '{:+.1f}')}, "
+        f"PostgreSQL {num(b['postgres'], '{:+.1f}')})"
+        for mode, b in beyond.items()
+        if mode in ("inline", "async")
+    ]
+    if not parts:
+        return []
+    text = "CPU per request beyond no receiver, medians over rounds: " + "; ".join(parts) + "."
+    share = http.get("library_share_ms_per_request")
+    if share is not None:
+        text += (
+            " The same receiver does the same work in both modes, so the gunicorn CPU of async "
+            f"beyond inline, {num(share, '{:+.2f}')} ms per request, is what django-eventx "
+            "itself adds in the web process."
+        )
+    return ["", text]
 
 
 def unsaturated_section(http: dict[str, Any], saturated: dict[str, Any]) -> list[str]:

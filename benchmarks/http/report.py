@@ -169,6 +169,30 @@ def _med(runs: Sequence[RunResult], get: Callable[[RunResult], float]) -> float:
     return median([get(r) for r in runs])
 
 
+def _cpu(run: RunResult, part: str) -> float:
+    """CPU ms per request of the whole machine ("all") or of one process tree."""
+    if part == "all":
+        return run.cpu_ms_per_request
+    return run.cpu_split_ms_per_request.get(part, math.nan)
+
+
+def cpu_beyond(runs: Sequence[RunResult], mode: str, base: str, part: str) -> float:
+    """Median over rounds of how much more CPU per request ``mode`` cost than
+    ``base`` in the same round: ``part`` is "all" or a process tree."""
+    differences = []
+    for run in by_mode(runs, mode):
+        other = [r for r in by_mode(runs, base) if r.round == run.round]
+        if other:
+            differences.append(_cpu(run, part) - _cpu(other[0], part))
+    return median(differences) if differences else math.nan
+
+
+def cpus_busy(runs: Sequence[RunResult], mode: str) -> float:
+    """Median CPUs kept busy during the load: requests per second times CPU
+    seconds per request."""
+    return _med(by_mode(runs, mode), lambda r: r.throughput_rps * r.cpu_ms_per_request / 1000)
+
+
 def mode_summary(runs: Sequence[RunResult], mode: str) -> dict[str, Any]:
     mine = by_mode(runs, mode)
     jobs = sum(r.orders for r in mine) if mode != "none" else 0
@@ -285,6 +309,9 @@ def markdown(
         '(Celery\'s broker), "other" (the load client, anything else on the machine); "until drained": the machine\'s busy '
         "CPU from the start of the load until the last receipt was written, per request.",
         "",
+    ]
+    lines += cpu_beyond_lines(runs)
+    lines += [
         "| ratio | " + " | ".join(f"round {i}" for i in range(1, rounds + 1)) + " | median |",
         "|---|" + "--:|" * (rounds + 1),
     ]
@@ -295,6 +322,73 @@ def markdown(
     for t in checks:
         lines.append(f"| {t.label} | {_fmt(t.measured, t.fmt)} | {t.limit} | {t.verdict} |")
     return "\n".join(lines) + "\n"
+
+
+#: The parts of a mode's CPU per request shown beyond no receiver.
+CPU_BEYOND_PARTS = ("all", "gunicorn", "workers", "postgres", "other")
+
+
+def cpu_beyond_none(runs: Sequence[RunResult]) -> dict[str, dict[str, float | None]]:
+    """For each mode run with "none": its CPU per request beyond no receiver,
+    in all and per process tree (None: a tree the mode does not have)."""
+    ran = {r.mode for r in runs}
+    if "none" not in ran:
+        return {}
+    found: dict[str, dict[str, float | None]] = {}
+    for mode in MODES[1:]:
+        if mode not in ran:
+            continue
+        has_workers = any(r.worker_processes for r in by_mode(runs, mode))
+        found[mode] = {
+            part: None
+            if part == "workers" and not has_workers
+            else cpu_beyond(runs, mode, "none", part)
+            for part in CPU_BEYOND_PARTS
+        }
+    return found
+
+
+def library_share(runs: Sequence[RunResult]) -> float:
+    """The gunicorn CPU per request of async beyond inline (median over
+    rounds): the same receiver does the same work in both, so this is what
+    django-eventx adds in the web process. NaN unless both ran."""
+    ran = {r.mode for r in runs}
+    if not {"async", "inline"} <= ran:
+        return math.nan
+    return cpu_beyond(runs, "async", "inline", "gunicorn")
+
+
+def cpu_beyond_lines(runs: Sequence[RunResult]) -> list[str]:
+    """Where each mode's extra CPU goes, compared with no receiver in the
+    same round; and the share the library itself adds in the web process."""
+    ran = {r.mode for r in runs}
+    if "none" not in ran:
+        return []
+    lines = [
+        "| mode | CPUs busy | CPU ms/req beyond none: all | gunicorn | workers | PostgreSQL "
+        "| other |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+        f"| none | {_fmt(cpus_busy(runs, 'none'), '{:.2f}')} | - | - | - | - | - |",
+    ]
+    beyond = cpu_beyond_none(runs)
+    for mode, parts in beyond.items():
+        cells = " | ".join(
+            "-" if value is None else _fmt(value, "{:+.2f}") for value in parts.values()
+        )
+        lines.append(f"| {mode} | {_fmt(cpus_busy(runs, mode), '{:.2f}')} | {cells} |")
+    lines += [
+        "",
+        "Medians over rounds of the difference from no receiver in the same round. With every "
+        "core busy, latency in a closed loop follows CPU per request.",
+    ]
+    if {"async", "inline"} <= ran:
+        lines[-1] += (
+            " The gunicorn CPU of async beyond inline, "
+            f"{_fmt(library_share(runs), '{:+.2f}')} ms per request "
+            "(median over rounds), is what django-eventx adds in the web process (hand-off, "
+            "snapshot, worker loop): the same receiver does the same work in both modes."
+        )
+    return [*lines, ""]
 
 
 def write_json(
@@ -309,6 +403,8 @@ def write_json(
         "meta": meta,
         "summary": {mode: mode_summary(runs, mode) for mode in MODES if by_mode(runs, mode)},
         "ratios": {r.label: {"median": r.value, "per_round": r.per_round} for r in found},
+        "cpu_beyond_none_ms_per_request": cpu_beyond_none(runs),
+        "library_share_ms_per_request": library_share(runs),
         "targets": [
             {"label": t.label, "measured": t.measured, "limit": t.limit, "result": t.verdict}
             for t in checks
