@@ -2,7 +2,7 @@
 The benchmark report of django-eventx, in one command, from the repository
 root (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed):
 
-    python benchmarks/report.py                       # about 6-8 minutes
+    python benchmarks/report.py                       # about 8 minutes
     python benchmarks/report.py --rounds 1 --requests 200   # smoke test, about 2 minutes
     python benchmarks/report.py --with-instructions   # + callgrind counts (valgrind, slow)
     python benchmarks/report.py --reuse               # redraw from the last run's JSON
@@ -11,7 +11,7 @@ It runs, one after the other, each as its own process:
 
 1. benchmarks/http/run.py --modes all: the order view with a 20 ms post_save
    receiver under gunicorn, in six modes (none, inline, async, async+log,
-   celery, tasks), 2 rounds x 600 requests per mode, 8 clients; then the
+   celery, tasks), 5 rounds x 600 requests per mode, 8 clients; then the
    modes none, inline and async again with half the clients (4), where a
    2-core machine is not yet saturated (--unsaturated-concurrency);
 2. benchmarks/backends.py: what one send() costs the request on the Celery
@@ -86,7 +86,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=2, help="HTTP rounds of the modes [2]")
+    parser.add_argument("--rounds", type=int, default=5, help="HTTP rounds of the modes [5]")
     parser.add_argument(
         "--requests", type=int, default=600, help="HTTP requests per mode per round [600]"
     )
