@@ -381,10 +381,11 @@ def cpu_beyond_lines(runs: Sequence[RunResult]) -> list[str]:
         "Medians over rounds of the difference from no receiver in the same round. With every "
         "core busy, latency in a closed loop follows CPU per request.",
     ]
-    if {"async", "inline"} <= ran:
+    share = library_share(runs)
+    if not math.isnan(share):
         lines[-1] += (
             " The gunicorn CPU of async beyond inline, "
-            f"{_fmt(library_share(runs), '{:+.2f}')} ms per request "
+            f"{_fmt(share, '{:+.2f}')} ms per request "
             "(median over rounds), is what django-eventx adds in the web process (hand-off, "
             "snapshot, worker loop): the same receiver does the same work in both modes."
         )
