@@ -98,7 +98,9 @@ if os.environ.get("EVENTX_TEST_DATABASE_URL"):
     _postgres = _database_from_url(os.environ["EVENTX_TEST_DATABASE_URL"])
     DATABASES = {
         "default": _postgres,
-        "other": {**_postgres, "TEST": {"NAME": "test_eventx_other"}},
+        # Named after the main database, so that runs on different databases
+        # (two checkouts at once) never share a test database.
+        "other": {**_postgres, "TEST": {"NAME": f"test_{_postgres['NAME']}_other"}},
     }
 else:
     # Files, not memory: worker threads open connections of their own.
