@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -10,9 +10,14 @@ from django.utils.html import format_html
 
 from .models import ReceiverRun
 
+if TYPE_CHECKING:  # django-stubs make ModelAdmin generic; Django's class is not
+    _ModelAdmin = admin.ModelAdmin[ReceiverRun]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 
 @admin.register(ReceiverRun)
-class ReceiverRunAdmin(admin.ModelAdmin[ReceiverRun]):
+class ReceiverRunAdmin(_ModelAdmin):
     list_display = (
         "finished_at",
         "event",

@@ -6,6 +6,9 @@ from django.apps import AppConfig
 class EventxSignalsConfig(AppConfig):
     name = "eventx_signals"
     verbose_name = "django-eventx"
+    # The app's own, whatever the project's DEFAULT_AUTO_FIELD: migrations
+    # ship with the package, and a project must never have to add one.
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
