@@ -18,6 +18,7 @@ class EventxSignalsConfig(AppConfig):
         from .process import exit_normally_on_sigterm
 
         conf.app_ready = True
+        conf.apply_eager_setting()
         event_log.refresh()
         apply_async_signals(conf.conf.ASYNC_SIGNALS)
         _import_backend_classes(conf.conf.BACKENDS)

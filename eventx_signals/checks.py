@@ -93,6 +93,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="eventx_signals.E005",
             )
         )
+    if not isinstance(conf.EAGER, bool):
+        errors.append(
+            checks.Error(
+                f"EVENTX_EAGER must be True or False, not {conf.EAGER!r}.",
+                id="eventx_signals.E017",
+            )
+        )
     if not isinstance(conf.AUTODISCOVER, bool):
         errors.append(
             checks.Error(

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from .modes import modes
+
 logger = logging.getLogger("eventx_signals")
 
 #: The default of EVENTX_BACKENDS.
@@ -41,6 +43,10 @@ class EventxSettings:
     def AUTODISCOVER(self) -> Any:
         return getattr(settings, "EVENTX_AUTODISCOVER", True)
 
+    @property
+    def EAGER(self) -> Any:
+        return getattr(settings, "EVENTX_EAGER", False)
+
 
 conf = EventxSettings()
 
@@ -71,10 +77,17 @@ def shutdown_timeout() -> float:
     return value
 
 
+def apply_eager_setting() -> None:
+    """Make EVENTX_EAGER take effect (at start-up, and when it changes)."""
+    modes.set_eager_setting(conf.EAGER is True)
+
+
 def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     global on_commit_value
     if setting.startswith("EVENTX_"):
         on_commit_value = None
+    if setting == "EVENTX_EAGER":
+        apply_eager_setting()
 
 
 # Connected here rather than in AppConfig.ready() so that the cache is also

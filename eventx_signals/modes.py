@@ -1,7 +1,8 @@
 """
 How a send is routed besides the usual way: process-wide switches the test
-helpers turn on (eager runs, capturing), and per-receiver marks
-(``keep_inline``, and the mark ``background_receiver`` sets).
+helpers and the ``EVENTX_EAGER`` setting turn on (eager runs, capturing), and
+per-receiver marks (``keep_inline``, and the mark ``background_receiver``
+sets).
 
 Marks only set an attribute on the function and return the same function:
 wrapping it would change its weak-reference lifetime (a weakly connected
@@ -33,16 +34,34 @@ class SendModes:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        #: How many eager() blocks are active; while > 0 receivers run inline.
+        #: How many eager() blocks are active.
         self.eager_depth = 0
+        #: EVENTX_EAGER, set by the app's ready() and when the setting changes.
+        self.eager_setting = False
+        #: Whether dispatches run eagerly: in the caller, at once, as Django's
+        #: own signals run (eager() or EVENTX_EAGER).
+        self.eager = False
         #: Active capture_events() sinks.
         self.capture_sinks: tuple[CaptureSink, ...] = ()
         #: Whether any receiver was ever marked keep_inline.
         self.inline_marks = False
         self.special = False
+        # Called with no argument when ``eager`` changes (patched signals
+        # recompute their fast path).
+        self._eager_watchers: list[Callable[[], None]] = []
 
     def _update(self) -> None:
-        self.special = bool(self.eager_depth or self.capture_sinks or self.inline_marks)
+        eager = bool(self.eager_depth or self.eager_setting)
+        changed = eager != self.eager
+        self.eager = eager
+        self.special = bool(eager or self.capture_sinks or self.inline_marks)
+        if changed:
+            for watcher in self._eager_watchers:
+                watcher()
+
+    def watch_eager(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` whenever ``eager`` changes."""
+        self._eager_watchers.append(watcher)
 
     def enter_eager(self) -> None:
         with self._lock:
@@ -52,6 +71,11 @@ class SendModes:
     def exit_eager(self) -> None:
         with self._lock:
             self.eager_depth -= 1
+            self._update()
+
+    def set_eager_setting(self, value: bool) -> None:
+        with self._lock:
+            self.eager_setting = value
             self._update()
 
     def add_capture_sink(self, sink: CaptureSink) -> None:

@@ -25,7 +25,7 @@ from django.dispatch import Signal
 from django.utils.module_loading import import_string
 
 from .internals import HAS_SENDER_CACHE, NO_RECEIVERS
-from .modes import BACKGROUND_MARK, check_callable, is_marked_background
+from .modes import BACKGROUND_MARK, check_callable, is_marked_background, modes
 from .signals import AsyncSignal, asend_in_background, send_in_background
 
 logger = logging.getLogger("eventx_signals")
@@ -38,6 +38,7 @@ _METHODS = ("send", "send_robust", "asend", "asend_robust")
 INLINE = "inline"  # Django's own send, untouched
 BACKGROUND = "background"  # every receiver (but keep_inline ones) in the background
 MARKED = "marked"  # only background_receiver ones; the others exactly as Django
+EAGER = "eager"  # would go to the background, but eager(): Django's own send, captured
 
 
 class SignalPatch:
@@ -64,7 +65,17 @@ class SignalPatch:
         self.sender_specs = sender_specs
         self.backend = backend
         self._senders = None
-        self.always_background = sender_specs is None and not self.is_m2m_changed
+        self.update_fast_path()
+
+    def update_fast_path(self) -> None:
+        """Whether every dispatch goes to the background without a closer
+        look: every sender, not m2m_changed, and no eager run under way."""
+        self.always_background = (
+            self.all_receivers
+            and self.sender_specs is None
+            and not self.is_m2m_changed
+            and not modes.eager
+        )
 
     def senders(self) -> set[Any] | None:
         """The senders whose dispatches go to the background (None: all).
@@ -83,15 +94,30 @@ class SignalPatch:
             # pre_add/pre_remove/pre_clear receivers may veto or prepare the
             # change that follows: they stay inline.
             return INLINE
+        mode = INLINE
         if self.all_receivers:
             senders = self.senders()
             if senders is None or sender in senders:
-                return BACKGROUND
-        return MARKED if self.has_marked else INLINE
+                mode = BACKGROUND
+        if mode == INLINE and self.has_marked:
+            mode = MARKED
+        if mode != INLINE and modes.eager:
+            # Exactly as Django's own signal: return values, exceptions.
+            return EAGER
+        return mode
 
 
 _patches: weakref.WeakKeyDictionary[Signal, SignalPatch] = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
+
+
+def _update_fast_paths() -> None:
+    with _lock:
+        for patch in list(_patches.values()):
+            patch.update_fast_path()
+
+
+modes.watch_eager(_update_fast_paths)
 
 
 def patch_signal(
@@ -217,6 +243,10 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
             mode = patch.mode(sender, kwargs)
             if mode == INLINE:
                 return wrapped(sender, **kwargs)
+            if mode == EAGER:
+                if modes.capture_sinks:
+                    modes.record(signal, sender, kwargs)
+                return wrapped(sender, **kwargs)
             only = is_marked_background if mode == MARKED else None
             return send_in_background(signal, sender, kwargs, robust, patch.backend, only=only)
 
@@ -231,6 +261,10 @@ def _wrap(signal: Signal, patch: SignalPatch) -> None:
                 return []
             mode = patch.mode(sender, named)
             if mode == INLINE:
+                return await wrapped(sender, **named)
+            if mode == EAGER:
+                if modes.capture_sinks:
+                    modes.record(signal, sender, named)
                 return await wrapped(sender, **named)
             only = is_marked_background if mode == MARKED else None
             return await asend_in_background(

@@ -1,5 +1,6 @@
 """pytest fixtures for django-eventx, registered through the ``pytest11``
-entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``.
+entry point: ``eventx_eager``, ``eventx_capture`` and ``eventx_wait``; and the
+ini option ``eventx_eager``, which turns ``EVENTX_EAGER`` on for the whole run.
 
 With pytest-django, the plugin also stops the worker threads (which keep
 their database connections across jobs) before the test databases are
@@ -12,6 +13,36 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addini(
+        "eventx_eager",
+        type="bool",
+        default=False,
+        help="django-eventx: run every dispatch in the caller, as Django's own "
+        "signals do (EVENTX_EAGER = True for the whole test run).",
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eventx_eager_option(request: Any) -> Iterator[None]:
+    """``eventx_eager = true`` in the ini file: EVENTX_EAGER for the run, which
+    a test can still turn off with ``override_settings`` or pytest-django's
+    ``settings`` fixture."""
+    if not request.config.getini("eventx_eager"):
+        yield
+        return
+    from django.conf import settings
+    from django.test import override_settings
+
+    if not settings.configured:
+        raise pytest.UsageError(
+            "eventx_eager = true needs Django's settings configured (pytest-django's "
+            "DJANGO_SETTINGS_MODULE, say)."
+        )
+    with override_settings(EVENTX_EAGER=True):
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)

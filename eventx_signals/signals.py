@@ -146,7 +146,7 @@ def prepare(
         )
         if delivery is None and inline is None:
             return None, None, None, None
-        if modes.eager_depth:
+        if modes.eager:
             if delivery is not None:
                 _round_trip(delivery, backend)
             return delivery, inline, inline_backend, None

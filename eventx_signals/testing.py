@@ -75,11 +75,18 @@ def stop_workers(timeout: float = 10.0) -> None:
 
 class eager(contextlib.ContextDecorator):
     """
-    Context manager and decorator: while active, every AsyncSignal, patched
-    signal and named event runs its receivers inline, at once, in the
-    caller, ignoring EVENTX_ON_COMMIT, so that a plain ``TestCase`` (whose
-    transaction never commits) sees their effects right after ``send()`` or
-    ``save()``. Process-wide: other threads' dispatches run inline too.
+    Context manager and decorator: while active, every dispatch runs in the
+    caller, at once, inside the caller's transaction (ignoring
+    EVENTX_ON_COMMIT), so that a plain ``TestCase`` (whose transaction never
+    commits) sees the receivers' effects right after ``send()`` or
+    ``save()``. What ``EVENTX_EAGER = True`` does for a whole test run.
+
+    A patched signal then behaves exactly as Django's own: ``send()``
+    returns the receivers' return values and a receiver's exception reaches
+    the caller. An AsyncSignal or a named event keeps its own contract: its
+    futures are already complete when ``send()`` returns, and a receiver's
+    exception is logged and stored in its future. Process-wide: other
+    threads' dispatches run eagerly too.
     """
 
     def __enter__(self) -> eager:
