@@ -13,7 +13,7 @@ class EventxSignalsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import checks, conf, event_log  # noqa: F401  (checks registers the system checks)
+        from . import checks, conf, event_log
         from .patching import apply_async_signals
         from .process import exit_normally_on_sigterm
 
@@ -27,6 +27,8 @@ class EventxSignalsConfig(AppConfig):
         exit_normally_on_sigterm()
         if conf.conf.AUTODISCOVER is True:
             autodiscover_modules("listeners")
+        # Last, so that the signals of listeners modules are checked too.
+        checks.log_configuration_errors()
 
 
 def _import_backend_classes(configured: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,9 @@ from .backends.base import alias_errors, load_backend_class
 from .conf import DEFAULT_BACKEND_ALIAS, conf
 from .labels import signal_label
 from .retries import policy_errors
+from .suggestions import did_you_mean, model_labels
+
+logger = logging.getLogger("eventx_signals")
 
 
 @checks.register()
@@ -59,10 +63,12 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             named[patch.backend] = f"The patched signal {signal_label(signal)}"
     for alias, where in sorted(named.items()):
         if alias not in configured:
+            suggestion = did_you_mean(alias, [str(known) for known in configured])
             errors.append(
                 checks.Error(
                     f"{where} names the backend alias {alias!r}, which EVENTX_BACKENDS does "
-                    "not define; add it to EVENTX_BACKENDS or name a defined alias.",
+                    f"not define{suggestion}; add it to EVENTX_BACKENDS or name a defined "
+                    "alias.",
                     id="eventx_signals.E013",
                 )
             )
@@ -177,11 +183,34 @@ def check_async_signals_setting(
             try:
                 apps.get_model(label)
             except (LookupError, ValueError):
+                suggestion = did_you_mean(label, model_labels())
                 messages.append(
                     checks.Error(
                         f"EVENTX_ASYNC_SIGNALS[{entry.path!r}] names the model {label!r}, "
-                        "which is not installed; use an 'app_label.ModelName' label.",
+                        f"which is not installed{suggestion}; use an 'app_label.ModelName' "
+                        "label.",
                         id="eventx_signals.E010",
                     )
                 )
     return messages
+
+
+def log_configuration_errors() -> int:
+    """
+    Log each error the checks above find, once, at ERROR: servers (gunicorn,
+    uWSGI) and scripts never run system checks, and a bad entry must not be
+    skipped in silence there. Return how many were logged.
+    """
+    try:
+        found = check_backends() + check_settings() + check_async_signals_setting()
+    except Exception:  # a fault of the checks themselves must not stop start-up
+        logger.exception("django-eventx could not check its settings at start-up.")
+        return 0
+    errors = [message for message in found if message.level >= checks.ERROR]
+    for message in errors:
+        logger.error(
+            "django-eventx setting error (%s): %s The valid settings still apply.",
+            message.id,
+            message.msg,
+        )
+    return len(errors)

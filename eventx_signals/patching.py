@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 from .internals import HAS_SENDER_CACHE, NO_RECEIVERS
 from .modes import BACKGROUND_MARK, check_callable, is_marked_background, modes
 from .signals import AsyncSignal, asend_in_background, send_in_background
+from .suggestions import did_you_mean, signal_paths_near
 
 logger = logging.getLogger("eventx_signals")
 
@@ -440,10 +441,11 @@ def resolve_entry(entry: AsyncSignalEntry) -> tuple[Signal | None, str, str]:
     try:
         signal = import_string(path)
     except ImportError:
+        suggestion = did_you_mean(path, signal_paths_near(path))
         return (
             None,
-            f"EVENTX_ASYNC_SIGNALS names {path!r}, which cannot be imported; fix the "
-            "dotted path (module.attribute) or remove the entry.",
+            f"EVENTX_ASYNC_SIGNALS names {path!r}, which cannot be imported{suggestion}; "
+            "fix the dotted path (module.attribute) or remove the entry.",
             "eventx_signals.E007",
         )
     if not isinstance(signal, Signal):

@@ -18,12 +18,20 @@ from django.utils.module_loading import import_string
 
 from ..conf import DEFAULT_BACKEND_ALIAS, DEFAULT_BACKENDS, warn_if_not_installed
 from ..exceptions import EventxConfigurationError, InvalidBackend
+from ..suggestions import did_you_mean
 
 if TYPE_CHECKING:
     from ..delivery import Delivery
 
 #: Keys an alias of EVENTX_BACKENDS may have.
 ALIAS_KEYS = ("BACKEND", "OPTIONS")
+#: The dotted paths of the backends django-eventx ships.
+BUILT_IN_BACKENDS = (
+    "eventx_signals.backends.thread.ThreadBackend",
+    "eventx_signals.backends.immediate.ImmediateBackend",
+    "eventx_signals.backends.django_tasks.DjangoTasksBackend",
+    "eventx_signals.backends.celery.CeleryBackend",
+)
 
 
 class BaseBackend:
@@ -160,8 +168,9 @@ def load_backend_class(path: Any, alias: str) -> type[BaseBackend]:
     try:
         backend_class = import_string(path)
     except ImportError as exc:
+        suggestion = did_you_mean(path, BUILT_IN_BACKENDS) or f" ({exc})"
         raise EventxConfigurationError(
-            f"{where} is {path!r}, which cannot be imported ({exc}); use "
+            f"{where} is {path!r}, which cannot be imported{suggestion}; use "
             "'eventx_signals.backends.thread.ThreadBackend' or the dotted path of "
             "another BaseBackend subclass."
         ) from exc
