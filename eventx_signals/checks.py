@@ -195,6 +195,29 @@ def check_async_signals_setting(
     return messages
 
 
+@checks.register()
+def check_receivers_workers_can_find(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Receivers routed to an out-of-process backend that a worker process
+    could not find by their dotted path: they will run in the sender's
+    process instead."""
+    from .inventory import collect
+
+    return [
+        checks.Warning(
+            f"The receiver {receiver.path} of {info.name} {receiver.fallback}, so a worker "
+            f"process of the backend {receiver.backend!r} could not find it, and it runs in "
+            f"the sending process, on a thread, instead; connect a module-level function "
+            f"(or a static or class method) to run it on {receiver.backend!r}.",
+            id="eventx_signals.W004",
+        )
+        for info in collect()
+        for receiver in info.receivers
+        if receiver.fallback
+    ]
+
+
 def log_configuration_errors() -> int:
     """
     Log each error the checks above find, once, at ERROR: servers (gunicorn,

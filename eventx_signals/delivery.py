@@ -240,8 +240,9 @@ class Delivery:
         "encoded",
         "queued_at",
     )
-    #: The JSON payloads of a serialising backend, set at send time.
-    encoded: list[dict[str, Any]]
+    #: The JSON payloads of a serialising backend, set at send time (None
+    #: for a receiver that runs in this process instead).
+    encoded: list[dict[str, Any] | None]
 
     def __init__(
         self,
@@ -391,6 +392,22 @@ class Delivery:
         )
         if delay is None and self.robust and isinstance(exc, Exception):
             log_robust_failure(receiver, exc)
+
+    def part(self, indexes: list[int]) -> Delivery:
+        """A delivery of the receivers at ``indexes`` only, sharing their
+        futures, the arguments and the sender's context."""
+        piece: Delivery = Delivery.__new__(Delivery)
+        piece.signal = self.signal
+        piece.sender = self.sender
+        piece.kwargs = self.kwargs
+        piece.receivers = [self.receivers[index] for index in indexes]
+        piece.async_from = sum(1 for index in indexes if index < self.async_from)
+        piece.futures = [self.futures[index] for index in indexes]
+        piece.context = self.context
+        piece.robust = self.robust
+        piece.attempt = self.attempt
+        piece.queued_at = self.queued_at
+        return piece
 
     def next_attempt(self, index: int) -> Delivery:
         """A delivery of the next attempt of receiver ``index``, sharing its

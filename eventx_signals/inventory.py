@@ -1,9 +1,11 @@
-"""What `manage.py eventx list` shows: every async, patched or named signal,
-its receivers, their senders and whether each runs inline or in the
-background."""
+"""What `manage.py eventx list` shows, and the checks read: every async,
+patched or named signal, its receivers, their senders, whether each runs
+inline or in the background, on which backend alias, and whether it falls
+back to this process because a worker process could not find it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,11 @@ class ReceiverInfo:
     path: str
     senders: tuple[str, ...]  # empty: any sender
     mode: str  # "background" or "inline"
+    #: The backend alias of a background receiver ("" for an inline one).
+    backend: str = ""
+    #: Why a worker process of an out-of-process backend could not find the
+    #: receiver, which then runs in the sending process ("" if it can).
+    fallback: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,8 @@ def collect() -> list[SignalInfo]:
     for signal in list(all_async_signals):
         if id(signal) in event_signals:
             continue
-        infos.append(_describe(signal, "AsyncSignal", lambda receiver, sender: True))
+        backend = getattr(signal, "backend", None)
+        infos.append(_describe(signal, "AsyncSignal", lambda receiver, sender: True, backend))
     for signal in patched_signals():
         patch = get_patch(signal)
         if patch is None:
@@ -56,17 +64,43 @@ def collect() -> list[SignalInfo]:
         note = ""
         if patch.all_receivers and senders is not None:
             note = "background for senders " + ", ".join(sorted(sender_label(s) for s in senders))
-        infos.append(_describe(signal, "patched signal", background, note))
+        infos.append(_describe(signal, "patched signal", background, patch.backend, note))
     for signal in _events.values():
-        infos.append(_describe(signal, "event", lambda receiver, sender: True))
+        infos.append(_describe(signal, "event", lambda receiver, sender: True, signal.backend))
     return sorted(infos, key=lambda info: (info.kind, info.name))
 
 
-def _describe(signal: Signal, kind: str, background: Any, note: str = "") -> SignalInfo:
+def _alias_of(backend: Any) -> tuple[str, bool]:
+    """The alias a signal's ``backend`` names, and whether that backend runs
+    receivers in another process (False when it cannot be told)."""
+    from .backends.base import BaseBackend, load_backend_class
+    from .conf import DEFAULT_BACKEND_ALIAS, conf
+    from .exceptions import EventxConfigurationError
+
+    if isinstance(backend, BaseBackend):
+        return backend.alias, backend.serializes
+    alias = backend or DEFAULT_BACKEND_ALIAS
+    configured = conf.BACKENDS
+    params = configured.get(alias) if isinstance(configured, Mapping) else None
+    if not isinstance(params, Mapping):
+        return alias, False
+    try:
+        return alias, load_backend_class(params.get("BACKEND"), alias).serializes
+    except EventxConfigurationError:
+        return alias, False
+
+
+def _describe(
+    signal: Signal, kind: str, background: Any, backend: Any, note: str = ""
+) -> SignalInfo:
     """
     Find each receiver's senders through Signal._live_receivers(): receivers
     for any sender answer for ``None``; the others answer for their model.
     """
+    from .payloads import receiver_problem, signal_problem
+
+    alias, out_of_process = _alias_of(backend)
+    signal_trouble = signal_problem(signal) if out_of_process else None
     any_sender = _live(signal, _Probe())
     per_receiver: dict[int, tuple[Any, list[Any]]] = {}
     for receiver in any_sender:
@@ -76,16 +110,30 @@ def _describe(signal: Signal, kind: str, background: Any, note: str = "") -> Sig
             if any(receiver is other for other in any_sender):
                 continue
             per_receiver.setdefault(id(receiver), (receiver, []))[1].append(model)
+    paths = [receiver_label(receiver) for receiver, _ in per_receiver.values()]
     receivers = []
     for receiver, senders in per_receiver.values():
         target = getattr(receiver, "eventx_listener", receiver)
         sample_sender = senders[0] if senders else None
         in_background = background(receiver, sample_sender) and not is_inline(receiver)
+        fallback = ""
+        if in_background and out_of_process:
+            fallback = (
+                (f"has a signal that {signal_trouble}" if signal_trouble else "")
+                or receiver_problem(receiver)
+                or (
+                    "shares its name with another receiver"
+                    if paths.count(receiver_label(receiver)) > 1
+                    else ""
+                )
+            )
         receivers.append(
             ReceiverInfo(
                 path=receiver_label(target),
                 senders=tuple(sender_label(sender) for sender in senders),
                 mode="background" if in_background else "inline",
+                backend=alias if in_background else "",
+                fallback=fallback,
             )
         )
     found = len(receivers)

@@ -23,7 +23,6 @@ from django.dispatch import Signal
 
 from . import codec, events, retries
 from .delivery import Delivery
-from .exceptions import EventxConfigurationError
 from .labels import receiver_label, signal_label
 from .patching import patched_signals
 from .signals import all_async_signals
@@ -34,15 +33,27 @@ logger = logging.getLogger("eventx_signals")
 VERSION = 1
 
 
-class ReceiverNotFindable(EventxConfigurationError):
-    """A receiver that a worker process could not find again by its name."""
-
-
 class RefusedPayload(ValueError):
     """A payload that is malformed or names no connected receiver."""
 
 
+class UnknownToThisWorker(RefusedPayload):
+    """A payload naming a signal, event or receiver this process does not
+    have: most often a worker still running older code than the sender."""
+
+
 # -- send side ------------------------------------------------------------------
+
+
+def signal_problem(signal: Signal) -> str | None:
+    """Why a worker process could not find ``signal`` by its name, if it
+    could not."""
+    label = signal_label(signal)
+    if events.event_signal(label) is signal:
+        return None
+    if label.startswith("<"):
+        return "is not held by a module attribute (define the signal at module level)"
+    return None
 
 
 def signal_reference(signal: Signal) -> dict[str, str]:
@@ -50,81 +61,79 @@ def signal_reference(signal: Signal) -> dict[str, str]:
     label = signal_label(signal)
     if events.event_signal(label) is signal:
         return {"event": label}
-    if label.startswith("<"):
-        raise ReceiverNotFindable(
-            f"The signal {label} is not held by a module attribute, so a worker "
-            "process cannot find it; define it at module level."
-        )
     return {"signal": label}
 
 
-def receiver_id(receiver: Any, signal: Signal) -> str:
-    """The stable id of a receiver (its dotted path), or
-    ReceiverNotFindable if another process could not find it by that id."""
+def receiver_problem(receiver: Any) -> str | None:
+    """Why a worker process could not find ``receiver`` again by its dotted
+    path, if it could not."""
     label = receiver_label(receiver)
     target = getattr(receiver, "__func__", receiver)
     bound_to = getattr(receiver, "__self__", None)
-    problem = None
     if "<lambda>" in label:
-        problem = "is a lambda"
-    elif "<locals>" in label:
-        problem = "is defined inside a function (a closure)"
-    elif bound_to is not None and not isinstance(bound_to, type):
-        problem = "is a method bound to one object"
-    elif not getattr(target, "__qualname__", None):
-        problem = "has no module-level name"
-    if problem:
-        raise ReceiverNotFindable(
-            f"The receiver {label} of {signal_label(signal)} {problem}, so a worker "
-            "process cannot find it again; connect a module-level function (or a "
-            "static or class method) to use an out-of-process backend."
-        )
-    return label
+        return "is a lambda"
+    if "<locals>" in label:
+        return "is defined inside a function (a closure)"
+    if bound_to is not None and not isinstance(bound_to, type):
+        return "is a method bound to one object"
+    if not getattr(target, "__qualname__", None):
+        return "has no module-level name"
+    return None
 
 
-def build_payloads(delivery: Delivery) -> list[dict[str, Any]]:
+def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dict[int, str]]:
     """
-    One JSON-compatible payload per receiver of ``delivery``. Raises
-    ``TypeError`` naming a keyword argument that cannot travel, and
-    ``ReceiverNotFindable`` for a receiver another process could not find;
-    either way before anything is handed to an engine.
+    One JSON-compatible payload per receiver of ``delivery``, None in the
+    place of a receiver a worker process could not find (with the reason,
+    by index, in the second item): those run in this process. Raises
+    ``TypeError`` naming a keyword argument that cannot travel, before
+    anything is handed to an engine.
     """
     signal = delivery.signal
+    problems: dict[int, str] = {}
+    problem = signal_problem(signal)
+    if problem:
+        problems = dict.fromkeys(range(len(delivery.receivers)), f"has a signal that {problem}")
+        return [None] * len(delivery.receivers), problems
     reference = signal_reference(signal)
     kwargs = codec.encode_kwargs(delivery.kwargs)
     try:
         sender = codec.encode(delivery.sender)
     except TypeError as exc:
         raise TypeError(f"The sender cannot be sent to another process: {exc}") from None
-    ids = [receiver_id(receiver, signal) for receiver in delivery.receivers]
-    if len(set(ids)) != len(ids):
-        duplicate = next(i for i in ids if ids.count(i) > 1)
-        raise ReceiverNotFindable(
-            f"Two receivers of {signal_label(signal)} share the name {duplicate}, so a "
-            "worker process could not tell them apart; give them different names."
-        )
+    ids = [receiver_label(receiver) for receiver in delivery.receivers]
+    for index, receiver in enumerate(delivery.receivers):
+        problem = receiver_problem(receiver)
+        if problem is None and ids.count(ids[index]) > 1:
+            problem = "shares its name with another receiver, so a worker could not tell them apart"
+        if problem is not None:
+            problems[index] = problem
+    queued_at = delivery.queued_at or time.time()
     return [
-        {
+        None
+        if index in problems
+        else {
             "v": VERSION,
             **reference,
-            "receiver": receiver,
+            "receiver": ids[index],
             "sender": sender,
             "kwargs": kwargs,
             "robust": delivery.robust,
             "attempt": delivery.attempt,
-            "queued_at": delivery.queued_at or time.time(),
+            "queued_at": queued_at,
         }
-        for receiver in ids
-    ]
+        for index in range(len(ids))
+    ], problems
 
 
 def round_trip(delivery: Delivery) -> None:
     """Replace the delivery's arguments with what a worker would decode, so
     that eager() runs catch what would fail in production."""
-    payloads = build_payloads(delivery)
-    if payloads:
-        delivery.kwargs = codec.decode_kwargs(payloads[0]["kwargs"])
-        delivery.sender = codec.decode(payloads[0]["sender"])
+    payloads, _ = build_payloads(delivery)
+    first = next((payload for payload in payloads if payload is not None), None)
+    if first is not None:
+        delivery.kwargs = codec.decode_kwargs(first["kwargs"])
+        delivery.sender = codec.decode(first["sender"])
 
 
 # -- worker side ----------------------------------------------------------------
@@ -138,7 +147,7 @@ def find_signal(payload: dict[str, Any]) -> Signal:
         name = payload["event"]
         signal = events.event_signal(name) if isinstance(name, str) else None
         if signal is None:
-            raise RefusedPayload(f"no listener of the event {name!r} is registered here.")
+            raise UnknownToThisWorker(f"no listener of the event {name!r} is registered here.")
         return signal
     path = payload.get("signal")
     if not isinstance(path, str):
@@ -150,7 +159,9 @@ def find_signal(payload: dict[str, Any]) -> Signal:
             _signals_by_path[signal_label(known)] = known
         found = _signals_by_path.get(path)
     if found is None:
-        raise RefusedPayload(f"{path!r} is not an AsyncSignal or patched signal of this process.")
+        raise UnknownToThisWorker(
+            f"{path!r} is not an AsyncSignal or patched signal of this process."
+        )
     return found
 
 
@@ -162,7 +173,7 @@ def find_receiver(signal: Signal, sender: Any, receiver_name: Any) -> tuple[Any,
         for receiver in receivers:
             if receiver_label(receiver) == receiver_name:
                 return receiver, is_async
-    raise RefusedPayload(
+    raise UnknownToThisWorker(
         f"no receiver named {receiver_name!r} is connected to {signal_label(signal)} "
         "in this process."
     )
@@ -197,6 +208,12 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
     retries.set_attempt(delivery.context, attempt)
     return delivery
 
+
+#: Said when a worker does not know what a payload names.
+UPGRADE_HINT = (
+    " If the sender runs newer code than this worker, restart the worker with that "
+    "code, then send this run again: pass this log line to manage.py eventx resend."
+)
 
 #: What precedes the payload at the end of the ERROR lines of a failed
 #: hand-off and of a refused payload; ``manage.py eventx resend`` reads it back.
@@ -234,7 +251,12 @@ def run_payload(
     except RefusedPayload as exc:
         # With the payload, so that it can be sent again (manage.py eventx
         # resend) once the worker has the receiver, e.g. after a deploy.
-        logger.error("Refused a payload: %s. %s", str(exc).rstrip("."), payload_for_log(payload))
+        logger.error(
+            "Refused a payload: %s.%s %s",
+            str(exc).rstrip("."),
+            UPGRADE_HINT if isinstance(exc, UnknownToThisWorker) else "",
+            payload_for_log(payload),
+        )
         raise
 
     alias = payload.get("backend")

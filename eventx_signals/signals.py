@@ -31,7 +31,7 @@ from .exceptions import InvalidBackend
 from .internals import HAS_SENDER_CACHE, NO_RECEIVERS, caller_module
 from .labels import signal_label
 from .modes import is_inline, modes
-from .transactions import MANUAL_TRANSACTION, atomic_alias, submit_on_commit
+from .transactions import MANUAL_TRANSACTION, atomic_alias
 
 logger = logging.getLogger("eventx_signals")
 
@@ -171,11 +171,6 @@ def prepare(
         if on_commit is None:
             on_commit = conf.on_commit_default()
     alias = atomic_alias(named.get("using")) if on_commit else None
-    if backend.serializes:
-        # Fails the send at once if an argument cannot travel.
-        backend.encode(delivery)  # type: ignore[arg-type]
-        if alias is not None and backend.enqueues_inside(alias):
-            alias = None  # an outbox: the task commits or rolls back with the data
     return delivery, inline, backend, alias
 
 
@@ -263,13 +258,13 @@ def send_in_background(
             responses = call_like_django(inline, named)
     if delivery is None:
         return responses
-    if alias is None:
+    if alias is None and not target.serializes:  # type: ignore[union-attr]
         target.submit(delivery)  # type: ignore[union-attr]
     elif alias == MANUAL_TRANSACTION:
         _warn_manual_transaction(delivery)
         inline_backend.submit(delivery)
     else:
-        submit_on_commit(delivery, alias, target.submit)  # type: ignore[union-attr]
+        target.dispatch(delivery, alias)  # type: ignore[union-attr]
     if inline is None:
         receivers = delivery.receivers
         if len(receivers) == 1:  # delivery.responses(), inlined: every send's path
@@ -301,12 +296,12 @@ async def asend_in_background(
     if delivery is None:
         return responses
     if alias is None:
-        await target.asubmit(delivery)  # type: ignore[union-attr]
+        await target.adispatch(delivery)  # type: ignore[union-attr]
     elif alias == MANUAL_TRANSACTION:
         _warn_manual_transaction(delivery)
         await inline_backend.asubmit(delivery)
     else:
-        submit_on_commit(delivery, alias, target.submit)  # type: ignore[union-attr]
+        target.dispatch(delivery, alias)  # type: ignore[union-attr]
     return responses + delivery.responses()
 
 

@@ -62,6 +62,7 @@ class Counters:
         self.failed = 0
         self.dropped = 0
         self.inline = 0
+        self.fallback = 0
         self.retried = 0
         self.completed = 0
 
@@ -86,6 +87,10 @@ class Counters:
         with self._lock:
             self.inline += runs
 
+    def record_fallback(self, runs: int) -> None:
+        with self._lock:
+            self.fallback += runs
+
     @property
     def pending(self) -> int:
         return self.accepted.value - self.started.value
@@ -107,6 +112,7 @@ class Counters:
                 "retried": self.retried,
                 "dropped": self.dropped,
                 "inline": self.inline,
+                "fallback": self.fallback,
                 "pending": dispatched - started,
                 "running": started - self.completed,
             }
@@ -146,6 +152,8 @@ def stats() -> dict[str, int]:
     Keys: dispatched (receiver runs), succeeded and failed (runs, by their
     last attempt), retried (attempts made again after a failure), dropped (queue full, ``when_full``
     ``"drop"``), inline (run in the sender because the queue was full),
+    fallback (run on a thread of this process because the backend named
+    could not take them, e.g. a receiver a worker process could not find),
     pending (queued) and running (retries waiting for their backoff
     included).
     """

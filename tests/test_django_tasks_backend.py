@@ -111,9 +111,11 @@ def test_forged_payloads_fail_their_task_and_the_worker_goes_on():
     run_db_worker_until_idle()
     failed = DBTaskResult.objects.filter(status="FAILED")
     assert failed.count() == 3
-    assert {row.exception_class_path for row in failed} == {
-        "eventx_signals.payloads.RefusedPayload"
-    }
+    assert sorted(row.exception_class_path for row in failed) == [
+        "eventx_signals.payloads.RefusedPayload",  # not a payload
+        "eventx_signals.payloads.UnknownToThisWorker",  # no such receiver here
+        "eventx_signals.payloads.UnknownToThisWorker",  # no such signal here
+    ]
     assert list(Receipt.objects.values_list("number", flat=True)) == ["T-7"]
 
 
@@ -284,6 +286,9 @@ def test_a_payload_a_worker_of_the_previous_release_refused_can_be_resent():
     assert DBTaskResult.objects.get().status == "FAILED"
     [line] = [line for line in previous.stderr.splitlines() if "Refused a payload" in line]
     assert "no listener of the event 'order_refunded'" in line
+    # The line says what to do about it.
+    assert "restart the worker with that code" in line
+    assert "pass this log line to manage.py eventx resend" in line
 
     out = StringIO()
     call_command("eventx", "resend", line, stdout=out)

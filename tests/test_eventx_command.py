@@ -52,14 +52,54 @@ def test_list_shows_signals_events_receivers_and_modes():
         post_save.disconnect(on_order_saved, sender=Order)
     lines = [line.strip() for line in output.splitlines()]
     assert "tests.test_eventx_command.inventory_signal  [AsyncSignal]" in lines
-    assert "background  tests.test_eventx_command.background_handler  <- any sender" in lines
-    assert "inline      tests.test_eventx_command.inline_handler  <- any sender" in lines
+    assert (
+        "background  default     tests.test_eventx_command.background_handler  <- any sender"
+        in lines
+    )
+    assert (
+        "inline      caller      tests.test_eventx_command.inline_handler  <- any sender" in lines
+    )
     assert "inventory_event  [event]" in lines
-    assert "background  tests.test_eventx_command.inventory_listener  <- any sender" in lines
+    assert (
+        "background  default     tests.test_eventx_command.inventory_listener  <- any sender"
+        in lines
+    )
     assert any(
         line.startswith("django.db.models.signals.post_save  [patched signal]") for line in lines
     )
-    assert "background  tests.test_eventx_command.on_order_saved  <- testapp.Order" in lines
+    assert (
+        "background  default     tests.test_eventx_command.on_order_saved  <- testapp.Order"
+        in lines
+    )
+
+
+def test_list_and_check_flag_receivers_a_worker_could_not_find():
+    from eventx_signals.checks import check_receivers_workers_can_find
+
+    def closure(sender, **kwargs):
+        pass
+
+    post_save.connect(on_order_saved, sender=Order)
+    post_save.connect(closure, sender=Order)
+    try:
+        with patched_signal(post_save, senders=["testapp.Order"], backend="tasks"):
+            lines = [line.strip() for line in run("list").splitlines()]
+            warnings = [m for m in check_receivers_workers_can_find() if "post_save" in m.msg]
+    finally:
+        post_save.disconnect(on_order_saved, sender=Order)
+        post_save.disconnect(closure, sender=Order)
+    assert "background  tasks       tests.test_eventx_command.on_order_saved  <- testapp.Order" in (
+        lines
+    )
+    [flagged] = [line for line in lines if ".closure" in line]
+    assert flagged.startswith("background  tasks ")
+    assert flagged.endswith(
+        "(runs in the sending process: a worker of 'tasks' could not find it, as it is "
+        "defined inside a function (a closure))"
+    )
+    [warning] = warnings
+    assert warning.id == "eventx_signals.W004"
+    assert "closure" in warning.msg and "connect a module-level function" in warning.msg
 
 
 def test_codemod_prints_a_diff_and_writes_nothing(tmp_path, monkeypatch):

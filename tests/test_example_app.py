@@ -185,15 +185,15 @@ def test_eventx_list_shows_where_each_receiver_runs(workdir):
     assert sections[
         "django.db.models.signals.post_save  [patched signal]  (background for senders shop.Order)"
     ] == [
-        "background shop.receivers.write_audit_entry <- shop.Order",
-        "inline shop.receivers.invalidate_order_list_cache <- shop.Order",
+        "background default shop.receivers.write_audit_entry <- shop.Order",
+        "inline caller shop.receivers.invalidate_order_list_cache <- shop.Order",
     ]
     assert sections["shop.signals.order_placed  [AsyncSignal]"] == [
-        "background shop.receivers.notify_warehouse <- any sender",
-        "background shop.receivers.send_order_confirmation <- any sender",
+        "background default shop.receivers.notify_warehouse <- any sender",
+        "background default shop.receivers.send_order_confirmation <- any sender",
     ]
     assert sections["user_registered  [event]"] == [
-        "background shop.listeners.send_welcome_email <- any sender",
+        "background default shop.listeners.send_welcome_email <- any sender",
     ]
 
 

@@ -59,6 +59,7 @@ def test_stats_count_runs(signal):
         "failed",
         "retried",
         "inline",
+        "fallback",
         "dropped",
         "pending",
         "running",

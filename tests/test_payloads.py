@@ -3,16 +3,17 @@ only among connected receivers, refused otherwise."""
 
 import json
 import logging
+import threading
 
 import pytest
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.test import override_settings
 
-from eventx_signals import AsyncSignal, event_listener, patched_signal, trigger_event
+from eventx_signals import AsyncSignal, event_listener, patched_signal, stats, trigger_event
 from eventx_signals.backends.base import backends
 from eventx_signals.backends.out_of_process import payload_from_text, run_payload_in_worker
-from eventx_signals.payloads import ReceiverNotFindable, RefusedPayload, run_payload
+from eventx_signals.payloads import RefusedPayload, run_payload
 from eventx_signals.retries import current_attempt, retry
 from eventx_signals.testing import eager
 from tests.loopback import LoopbackBackend
@@ -77,35 +78,90 @@ def test_an_argument_that_cannot_travel_fails_the_send_and_nothing_is_sent(loopb
 
 
 class Handler:
+    def __init__(self):
+        self.calls = 0
+
     def method(self, sender, **kwargs):
-        pass
+        self.calls += 1
 
 
-def test_receivers_a_worker_cannot_find_are_refused_at_send_time(loopback):
+@pytest.mark.django_db(transaction=True)
+def test_receivers_a_worker_cannot_find_run_here_and_never_fail_the_sender(loopback, caplog):
+    ran = []
+
     def closure(sender, **kwargs):
-        pass
+        ran.append(("closure", threading.current_thread().name))
 
     handler = Handler()
-    order_shipped.disconnect(on_shipped)
-    for bad, why in [
-        (lambda sender, **kwargs: None, "lambda"),
-        (closure, "closure"),
-        (handler.method, "bound to one object"),
-    ]:
+    bad_ones = [
+        (lambda sender, **kwargs: ran.append(("lambda", None)), "is a lambda"),
+        (closure, "is defined inside a function (a closure)"),
+        (handler.method, "is a method bound to one object"),
+    ]
+    for bad, _ in bad_ones:
         order_shipped.connect(bad)
-        try:
-            with pytest.raises(ReceiverNotFindable, match=why):
-                order_shipped.send(sender=None)
-        finally:
+    before = stats()["fallback"]
+    try:
+        with caplog.at_level(logging.WARNING, logger="eventx_signals"):
+            for _ in range(2):
+                order = Order.objects.create(number="S-9")
+                responses = order_shipped.send(sender=Order, order=order)
+                assert responses[0][0] is on_shipped
+                for _, future in responses[1:]:
+                    future.result(10)  # ran here, on a thread
+    finally:
+        for bad, _ in bad_ones:
             order_shipped.disconnect(bad)
-    assert loopback.sent == []
+    # The findable receiver still goes to the engine; the others ran here.
+    assert [json.loads(text)["receiver"] for text in loopback.sent] == [
+        "tests.test_payloads.on_shipped"
+    ] * 2
+    closure_threads = [name for what, name in ran if what == "closure"]
+    assert len(closure_threads) == 2
+    assert all(name.startswith("eventx-loopback-worker-") for name in closure_threads)
+    assert handler.calls == 2
+    assert stats()["fallback"] - before == 6
+    warnings = [r.getMessage() for r in caplog.records if "could not find it" in r.getMessage()]
+    assert len(warnings) == 3  # once per receiver, not per send
+    for (_, why), warning in zip(bad_ones, warnings):
+        assert why in warning and "it runs in this process" in warning
 
 
-def test_a_signal_held_by_no_module_attribute_is_refused(loopback):
+@pytest.mark.django_db(transaction=True)
+def test_a_signal_held_by_no_module_attribute_runs_here(loopback, caplog):
     local = AsyncSignal(backend=LOOPBACK)
     local.connect(on_shipped)
-    with pytest.raises(ReceiverNotFindable, match="module level"):
-        local.send(sender=None, order=Order(number="x"))
+    with caplog.at_level(logging.WARNING, logger="eventx_signals"):
+        [(_, future)] = local.send(sender=None, order=Order.objects.create(number="S-8"))
+    assert future.result(10) == "S-8"
+    assert loopback.sent == []
+    assert any("not held by a module attribute" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receivers_that_run_here_wait_for_the_commit_too(loopback):
+    ran = []
+
+    def closure(sender, **kwargs):
+        ran.append(kwargs["order"].number)
+
+    order_shipped.connect(closure)
+    try:
+        with transaction.atomic():
+            [_, (_, future)] = order_shipped.send(
+                sender=Order, order=Order.objects.create(number="S-7")
+            )
+            assert not future.done()
+        future.result(10)
+        assert ran == ["S-7"]
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            [_, (_, future)] = order_shipped.send(
+                sender=Order, order=Order.objects.create(number="S-6")
+            )
+            raise ZeroDivisionError
+        assert future.cancelled() and ran == ["S-7"]
+    finally:
+        order_shipped.disconnect(closure)
 
 
 def deeply_nested(depth):

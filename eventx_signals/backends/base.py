@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 from ..conf import DEFAULT_BACKEND_ALIAS, DEFAULT_BACKENDS, warn_if_not_installed
 from ..exceptions import EventxConfigurationError, InvalidBackend
 from ..suggestions import did_you_mean
+from ..transactions import submit_on_commit
 
 if TYPE_CHECKING:
     from ..delivery import Delivery
@@ -97,15 +98,22 @@ class BaseBackend:
         """Called once per process from the app's ``ready()`` when an alias
         of EVENTX_BACKENDS uses this class (worker processes included)."""
 
-    def encode(self, delivery: Delivery) -> None:
-        """At send time, before any transaction commits: turn the delivery
-        into what travels (serialising backends only)."""
+    def dispatch(self, delivery: Delivery, commit_alias: str | None) -> None:
+        """
+        Take a delivery at send time: submit it now, or once the transaction
+        on the database ``commit_alias`` commits (None: now). A backend
+        that must prepare what travels at send time (encode it) does it
+        here.
+        """
+        if commit_alias is None:
+            self.submit(delivery)
+        else:
+            submit_on_commit(delivery, commit_alias, self.submit)
 
-    def enqueues_inside(self, database: str) -> bool:
-        """Whether a dispatch made in a transaction on ``database`` is handed
-        over at once, inside that transaction (an outbox), rather than at
-        commit (serialising backends only)."""
-        return False
+    async def adispatch(self, delivery: Delivery) -> None:
+        """Async twin of ``dispatch`` (async code is never inside a
+        transaction): submit the delivery now, without blocking the loop."""
+        await self.asubmit(delivery)
 
     def round_trip(self, delivery: Delivery) -> None:
         """Under eager(): give the receivers the arguments as a worker of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -17,8 +18,11 @@ from asgiref.sync import sync_to_async
 from .. import payloads
 from ..delivery import Delivery
 from ..exceptions import InvalidBackend
-from ..labels import signal_label
+from ..labels import receiver_label, signal_label
+from ..stats import counters
+from ..transactions import submit_on_commit
 from .base import BaseBackend, backends, bool_error
+from .thread import ThreadBackend
 
 logger = logging.getLogger("eventx_signals")
 
@@ -31,10 +35,20 @@ class OutOfProcessBackend(BaseBackend):
     Option ``refetch_instances`` (default False): the worker reads model
     instances again from the database instead of rebuilding them from the
     field values they had at send time (a deleted row falls back to those).
+
+    A receiver a worker process could not find by its dotted path (a
+    closure, a lambda, a bound method) runs in this process instead, on a
+    thread backend of its own, with one WARNING per receiver: how a receiver
+    was defined never fails the sender.
     """
 
     serializes = True
     option_defaults: ClassVar[Mapping[str, Any]] = {"refetch_instances": False}
+
+    def __init__(self, alias: str = "default", options: Mapping[str, Any] | None = None):
+        super().__init__(alias, options)
+        self._local: ThreadBackend | None = None
+        self._local_lock = threading.Lock()
 
     @classmethod
     def validate_option(cls, name: str, value: Any) -> str | None:
@@ -42,15 +56,61 @@ class OutOfProcessBackend(BaseBackend):
             return bool_error(name, value)
         return None
 
+    def enqueues_inside(self, database: str) -> bool:
+        """Whether a dispatch made in a transaction on ``database`` is handed
+        over at once, inside that transaction (an outbox), rather than at
+        commit."""
+        return False
+
+    def dispatch(self, delivery: Delivery, commit_alias: str | None) -> None:
+        """Build the payloads now, at send time (an argument that cannot
+        travel fails the send here); hand them over now or at commit; run
+        the receivers a worker could not find here."""
+        self.encode(delivery)
+        local = [index for index, payload in enumerate(delivery.encoded) if payload is None]
+        if local:
+            counters.record_fallback(len(local))
+            self.local_backend.dispatch(delivery.part(local), commit_alias)
+            if len(local) == len(delivery.encoded):
+                return
+        if commit_alias is not None and not self.enqueues_inside(commit_alias):
+            submit_on_commit(delivery, commit_alias, self.submit)
+        else:
+            self.submit(delivery)
+
+    async def adispatch(self, delivery: Delivery) -> None:
+        self.encode(delivery)
+        local = [index for index, payload in enumerate(delivery.encoded) if payload is None]
+        if local:
+            counters.record_fallback(len(local))
+            await self.local_backend.adispatch(delivery.part(local))
+            if len(local) == len(delivery.encoded):
+                return
+        await self.asubmit(delivery)
+
     def encode(self, delivery: Delivery) -> None:
-        """Build the payloads at send time: an argument that cannot travel,
-        or a receiver a worker could not find, fails the send here."""
-        encoded = payloads.build_payloads(delivery)
+        """Build the payloads (None in the place of a receiver to run here)."""
+        encoded, problems = payloads.build_payloads(delivery)
         for payload in encoded:
-            payload["backend"] = self.alias
-            if self.options["refetch_instances"]:
-                payload["refetch"] = True
+            if payload is not None:
+                payload["backend"] = self.alias
+                if self.options["refetch_instances"]:
+                    payload["refetch"] = True
+        for index, problem in problems.items():
+            _warn_runs_here(delivery.receivers[index], delivery.signal, problem, self.alias)
         delivery.encoded = encoded
+
+    @property
+    def local_backend(self) -> ThreadBackend:
+        """The thread backend that runs, in this process, the receivers a
+        worker process could not find."""
+        local = self._local
+        if local is None:
+            with self._local_lock:
+                local = self._local
+                if local is None:
+                    local = self._local = ThreadBackend(self.alias)
+        return local
 
     def round_trip(self, delivery: Delivery) -> None:
         """Under eager(): give the receivers what a worker would decode."""
@@ -64,6 +124,8 @@ class OutOfProcessBackend(BaseBackend):
         if not hasattr(delivery, "encoded"):
             self.encode(delivery)
         for future, payload in zip(delivery.futures, delivery.encoded):
+            if payload is None:  # runs here (see dispatch)
+                continue
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -86,6 +148,36 @@ class OutOfProcessBackend(BaseBackend):
 
     async def asubmit(self, delivery: Delivery) -> None:
         await sync_to_async(self.submit)(delivery)
+
+    def running_threads(self) -> int:
+        local = self._local
+        return 0 if local is None else local.running_threads()
+
+    def close(self, timeout: float | None = None) -> int:
+        local = self._local
+        return 0 if local is None else local.close(timeout)
+
+
+# Receivers already warned about, by (signal label, receiver label, alias).
+_warned: set[tuple[str, str, str]] = set()
+
+
+def _warn_runs_here(receiver: Any, signal: Any, problem: str, alias: str) -> None:
+    key = (signal_label(signal), receiver_label(receiver), alias)
+    if key in _warned:
+        return
+    _warned.add(key)
+    logger.warning(
+        "The receiver %s of %s %s, so a worker process of the backend %r could not find "
+        "it; it runs in this process, on a thread, instead. Connect a module-level "
+        "function (or a static or class method) to run it on %r. (Logged once per "
+        "receiver; stats()['fallback'] counts its runs.)",
+        key[1],
+        key[0],
+        problem,
+        alias,
+        alias,
+    )
 
 
 def run_payload_in_worker(payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None) -> Any:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         subcommands.add_parser(
             "list",
             help="Every AsyncSignal, patched signal and named event, with receivers, "
-            "senders and inline/background mode.",
+            "senders, inline/background mode and backend alias.",
         )
         stats = subcommands.add_parser(
             "stats",
@@ -222,7 +222,14 @@ class Command(BaseCommand):
                 self.stdout.write("  (no receivers)")
             for receiver in info.receivers:
                 senders = ", ".join(receiver.senders) if receiver.senders else "any sender"
-                self.stdout.write(f"  {receiver.mode:<10}  {receiver.path}  <- {senders}")
+                where = receiver.backend or "caller"
+                line = f"  {receiver.mode:<10}  {where:<10}  {receiver.path}  <- {senders}"
+                if receiver.fallback:
+                    line += (
+                        f"  (runs in the sending process: a worker of {receiver.backend!r} "
+                        f"could not find it, as it {receiver.fallback})"
+                    )
+                self.stdout.write(line)
 
     def handle_codemod(self, paths: list[str], apply: bool) -> None:
         from eventx_signals.codemod import PathError, run
