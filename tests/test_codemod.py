@@ -1261,7 +1261,7 @@ def test_a_receiver_of_pre_actions_of_m2m_changed_needs_review(scratch):
     ]
 
 
-def test_a_receiver_found_through_its_import_is_checked_and_one_not_found_needs_review(scratch):
+def test_a_receiver_found_elsewhere_is_checked_and_one_not_found_needs_review(scratch):
     scratch(
         "shop/models.py", "from django.db import models\n\n\nclass Item(models.Model):\n    pass\n"
     )
@@ -1274,14 +1274,21 @@ def test_a_receiver_found_through_its_import_is_checked_and_one_not_found_needs_
         "from elsewhere import audit\n\n"
         "from .handlers import stamp\nfrom .models import Item\n\n"
         "post_save.connect(stamp, sender=Item)\n"
-        "post_delete.connect(audit.record, sender=Item)\n",
+        "post_delete.connect(audit.record, sender=Item)\n\n\n"
+        "class Watcher:\n"
+        "    def start(self):\n"
+        "        post_delete.connect(self.forget, sender=Item)\n\n"
+        "    def forget(self, sender, instance, **kwargs):\n"
+        "        instance.forgotten = True\n",
     )
     _, _, notes = codemod()
     assert review_lines(notes) == [
         "shop/receivers.py:7: review: receiver stamp of post_save: it writes to what it is sent: "
         f"instance.stamped = ... (line 2){WRITES}",
-        "shop/receivers.py:8: review: receiver audit.record of post_delete: its code is not in "
-        "the scanned files: check that it does not write to what it is sent",
+        "shop/receivers.py:8: review: receiver audit.record of post_delete: its code was not found "
+        "in the scanned files: check that it does not write to what it is sent",
+        "shop/receivers.py:13: review: receiver self.forget of post_delete: it writes to what it "
+        f"is sent: instance.forgotten = ... (line 16){WRITES}",
     ]
     assert "# No receiver of a built-in model signal found is safe to make async as it is" in notes
 

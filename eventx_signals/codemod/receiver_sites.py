@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .project import Project
-from .scopes import bound_in, scope_of
+from .scopes import bound_in, enclosing, scope_of
 from .source import Source, dotted
 from .writes import Function
 
@@ -59,19 +59,26 @@ def receiver_sites(src: Source) -> Iterator[Site]:
 
 def handler_code(src: Source, project: Project, site: Site) -> Function | None:
     """
-    The function a site connects: the decorated one, a lambda, or a function found by
-    its name (in the scope of the call, the file, or the module it is imported from).
+    The function a site connects: the decorated one, a lambda, a function found by its
+    name (in the scope of the call, the file, or the module it is imported from), or a
+    method of the class around the call (``self.on_save``).
     """
     function = site.function
     if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         return function
     if function is None:
         return None
-    found: list[tuple[Source, ast.AST]] = []
+    found: list[ast.AST] = []
     if isinstance(function, ast.Name):
-        found = [(src, node) for node in bound_in(scope_of(src, site.node), function.id)]
-    found = found or project.resolve(src, function)
-    for _, node in found:
+        found = bound_in(scope_of(src, site.node), function.id)
+    elif isinstance(function, ast.Attribute) and getattr(function.value, "id", "") in (
+        "self",
+        "cls",
+    ):
+        cls = enclosing(src, site.node, ast.ClassDef)
+        found = bound_in(cls, function.attr) if isinstance(cls, ast.ClassDef) else []
+    found = found or [node for _, node in project.resolve(src, function)]
+    for node in found:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             return node
     return None

@@ -15,7 +15,7 @@ A receiver needs review when:
 - it handles the ``pre_add``, ``pre_remove`` or ``pre_clear`` action of ``m2m_changed``
   (it compares ``action`` with one of them);
 - it writes to what it is sent (``writes``), such as ``instance.slug = ...``;
-- its code is not in the scanned files, so none of that could be checked;
+- its code was not found in the scanned files, so none of that could be checked;
 - its sender is not known from the code (it takes any sender, or an expression that does
   not name a model plainly): the setting cannot name it.
 """
@@ -112,7 +112,7 @@ def _reasons(short: str, function: Function | None) -> tuple[Reason, ...]:
         return (
             *reasons,
             Reason(
-                "its code is not in the scanned files",
+                "its code was not found in the scanned files",
                 why=": check that it does not write to what it is sent",
             ),
         )
