@@ -4,6 +4,8 @@ Model labels (``"app_label.Model"``) for the senders named in receivers' code.
 The scanned files tell which directories are Django apps and what their labels are; a
 sender expression is then resolved through the imports of its file to a model of one of
 those apps, of ``django.contrib``, or to a guess that the printed snippet asks to confirm.
+A model looked up by its label (``Category = apps.get_model("catalogue", "Category")``,
+or any function named ``get_model`` called with string literals) has that label.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from .scopes import bound_in, scope_of
 from .source import Source, dotted
 
 Label = tuple[str, str]  # "app_label.Model" (or a guess), and a comment asking to check it
@@ -48,6 +51,12 @@ def sender_label(src: Source, sender: ast.expr, labels: dict[Path, str]) -> Labe
     """The model label of a sender, or a guess with a comment; None if not a model named plainly."""
     if isinstance(sender, ast.Constant) and isinstance(sender.value, str) and "." in sender.value:
         return sender.value, ""  # a lazy "app_label.Model" reference
+    values: list[ast.AST] = [sender]
+    if isinstance(sender, ast.Name) and sender.id not in src.bindings:
+        values = bound_in(scope_of(src, sender), sender.id) or bound_in(src.tree, sender.id)
+    looked_up = {_get_model_label(value) for value in values}
+    if len(looked_up) == 1 and (label := looked_up.pop()):
+        return label, ""
     cls = sender.id if isinstance(sender, ast.Name) else getattr(sender, "attr", "")
     if not cls[:1].isupper() or cls.isupper():
         return None  # an instance, a setting, a call...
@@ -79,6 +88,20 @@ def sender_label(src: Source, sender: ast.expr, labels: dict[Path, str]) -> Labe
     if len(matches) == 1:
         return f"{matches.pop()}.{cls}", ""
     return f"{app_parts[-1]}.{cls}", "guessed from the import path: confirm the app label"
+
+
+def _get_model_label(node: ast.AST) -> str:
+    """The label of ``get_model("app_label", "Model")`` or ``get_model("app_label.Model")``."""
+    if not isinstance(node, ast.Call) or node.keywords:
+        return ""
+    if getattr(node.func, "id", getattr(node.func, "attr", "")) != "get_model":
+        return ""
+    args = [getattr(arg, "value", None) for arg in node.args]
+    if not all(isinstance(arg, str) for arg in args):
+        return ""
+    if len(args) == 2:
+        return f"{args[0]}.{args[1]}"
+    return str(args[0]) if len(args) == 1 and "." in str(args[0]) else ""
 
 
 def _app_dir(path: Path) -> Path | None:

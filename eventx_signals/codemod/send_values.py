@@ -57,18 +57,24 @@ def send_value_uses(src: Source, signal_names: set[str]) -> Iterator[Diagnostic]
         signal_like = name in signal_names or "signal" in name.lower()
         if not (signal_like or any(keyword.arg == "sender" for keyword in call.keywords)):
             continue
-        parents = src.parents
-        node = parents[call] if isinstance(parents[call], ast.Await) else call
-        parent = parents[node]
-        if isinstance(parent, (ast.keyword, ast.Starred)):
-            node, parent = parent, parents[parent]
-        if isinstance(parent, ast.Expr):
-            continue
-        how = "is used"
-        if not isinstance(parent, ast.Subscript) or parent.value is node:
-            how = next((how for types, how in _USES if isinstance(parent, types)), how)
-        yield src.diagnostic(
-            call,
-            f"warning: the value of {ast.unparse(call.func)}() {how}: it now holds "
-            "(receiver, Future) pairs; call future.result() to get the value",
-        )
+        if how := value_use(src, call):
+            yield src.diagnostic(
+                call,
+                f"warning: the value of {ast.unparse(call.func)}() {how}: it now holds "
+                "(receiver, Future) pairs; call future.result() to get the value",
+            )
+
+
+def value_use(src: Source, call: ast.Call) -> str | None:
+    """How the value of a call is used ("is assigned"...), or None if it is discarded."""
+    parents = src.parents
+    node = parents[call] if isinstance(parents[call], ast.Await) else call
+    parent = parents[node]
+    if isinstance(parent, (ast.keyword, ast.Starred)):
+        node, parent = parent, parents[parent]
+    if isinstance(parent, ast.Expr):
+        return None
+    how = "is used"
+    if not isinstance(parent, ast.Subscript) or parent.value is node:
+        how = next((how for types, how in _USES if isinstance(parent, types)), how)
+    return how

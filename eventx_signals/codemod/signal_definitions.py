@@ -5,12 +5,14 @@ Only the tokens that must change are edited: each call's callee becomes ``AsyncS
 (or the name it is already imported as); the imported names that only those calls used
 are removed, with their comma, or with their line when nothing else is on it; and
 ``AsyncSignal`` is imported in place of an import left empty, else on the line after the
-last import that led to ``Signal``. Subclasses of ``Signal`` are left unchanged, with a note.
+last import that led to ``Signal``. Subclasses of ``Signal`` are left unchanged, with a note,
+and so are the calls the review keeps (``signal_review``): their imports stay.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Container
 
 from .source import Diagnostic, Edit, Located, Source, dotted, imports
 
@@ -19,12 +21,13 @@ ASYNC_SIGNAL = "eventx_signals.AsyncSignal"
 ASYNC_SIGNAL_IMPORT = "from eventx_signals import AsyncSignal"
 
 
-def signal_edits(src: Source, out: list[Diagnostic]) -> list[Edit]:
-    """Edits turning Signal(...) calls into AsyncSignal(...) and fixing the imports."""
+def signal_edits(src: Source, out: list[Diagnostic], kept: Container[ast.AST] = ()) -> list[Edit]:
+    """Edits turning Signal(...) calls, but those ``kept``, into AsyncSignal(...), and the imports."""
     calls: list[ast.Call] = []
     for node in src.nodes:
         if isinstance(node, ast.Call) and dotted(node.func, src.bindings) in SIGNAL_CLASSES:
-            calls.append(node)
+            if node not in kept:
+                calls.append(node)
         elif isinstance(node, ast.ClassDef) and any(
             dotted(base, src.bindings) in SIGNAL_CLASSES for base in node.bases
         ):

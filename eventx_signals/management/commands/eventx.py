@@ -8,9 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 CODEMOD_DESCRIPTION = """\
-Print a unified diff that turns Signal() definitions into AsyncSignal, ready for
-`git apply` or `patch -p1` from the current directory; the EVENTX_ASYNC_SIGNALS lines to
-add for receivers of built-in model signals (minus what the setting already holds); and
+Print a unified diff that turns the Signal() definitions that are safe to make
+asynchronous into AsyncSignal, ready for `git apply` or `patch -p1` from the current
+directory; the EVENTX_ASYNC_SIGNALS lines to add for receivers of built-in model signals,
+naming their senders (minus what the setting already holds); a review list, one line per
+signal or receiver that needs review with its reasons ("file:line: review: ..."); and
 every use of the value of .send(). The diff alone goes to standard output; everything
 else goes to standard error. With no PATH it scans every .py file under the current
 directory (run it from the project's root), skipping hidden directories (.git, .venv,
@@ -59,6 +61,20 @@ class Command(BaseCommand):
         )
         codemod.add_argument(
             "--apply", action="store_true", help="Write the changes instead of printing a diff."
+        )
+        codemod.add_argument(
+            "--all",
+            action="store_true",
+            dest="include_review",
+            help="Also convert the Signal() definitions, and propose the receivers, listed "
+            "for review.",
+        )
+        codemod.add_argument(
+            "--all-senders",
+            action="store_true",
+            help="Make a built-in model signal async for every sender when one of its "
+            "receivers takes a sender not known from the code (by default it is listed for "
+            "review instead).",
         )
 
         requeue = subcommands.add_parser(
@@ -117,7 +133,12 @@ class Command(BaseCommand):
         elif options["subcommand"] == "resend":
             self.handle_resend(options["payloads"])
         else:
-            self.handle_codemod(options["paths"], options["apply"])
+            self.handle_codemod(
+                options["paths"],
+                apply=options["apply"],
+                include_review=options["include_review"],
+                all_senders=options["all_senders"],
+            )
 
     def handle_stats(self, hours: float) -> None:
         from eventx_signals import event_log
@@ -231,11 +252,13 @@ class Command(BaseCommand):
                     )
                 self.stdout.write(line)
 
-    def handle_codemod(self, paths: list[str], apply: bool) -> None:
+    def handle_codemod(
+        self, paths: list[str], *, apply: bool, include_review: bool, all_senders: bool
+    ) -> None:
         from eventx_signals.codemod import PathError, run
 
         try:
-            report = run(paths, apply=apply)
+            report = run(paths, apply=apply, include_review=include_review, all_senders=all_senders)
         except PathError as exc:
             raise CommandError(str(exc)) from exc
         # The diff's lines already end with "\n": ending="" keeps them as they are.
