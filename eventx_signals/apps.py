@@ -15,7 +15,7 @@ class EventxSignalsConfig(AppConfig):
 
         from . import checks, conf, event_log
         from .patching import apply_async_signals
-        from .process import exit_normally_on_sigterm
+        from .sigterm import exit_normally_on_sigterm
 
         conf.app_ready = True
         conf.apply_eager_setting()

@@ -1,6 +1,6 @@
 """
-Process life: draining at exit, SIGTERM, signal masks of worker threads, and
-what a forked child must forget.
+Process life: draining at exit, signal masks of worker threads, and what a
+forked child must forget (SIGTERM: ``sigterm``).
 
 Every other module that keeps process-wide state registers its reset here
 with ``reset_after_fork()``; this module registers the one fork hook that
@@ -91,6 +91,11 @@ def _register_exit_drain() -> None:
         atexit.register(_drain_at_exit)
 
 
+def has_drainables() -> bool:
+    """Whether anything may hold queued work to finish at exit."""
+    return bool(_drainables)
+
+
 def is_exiting() -> bool:
     """
     Whether the interpreter is shutting down, so that no worker thread may be
@@ -110,6 +115,13 @@ def drain_all(timeout: float) -> int:
     all; log and return how many receiver runs could not be finished.
     """
     deadline = time.monotonic() + timeout
+    if counters.pending + counters.running and under_autoreloader():
+        logger.warning(
+            "runserver's autoreloader is stopping: it kills this process as soon as it "
+            "exits itself, so %d receiver runs still queued or running may be lost. "
+            "Run 'runserver --noreload' to have them finish at exit.",
+            counters.pending + counters.running,
+        )
     for owner in list(_drainables):
         owner.shutdown(deadline)
     for finish in list(_after_drain):
@@ -125,41 +137,20 @@ def drain_all(timeout: float) -> int:
     return unfinished
 
 
+def under_autoreloader() -> bool:
+    """Whether this process is the server process of ``runserver``'s
+    autoreloader, which kills it (SIGKILL) when the reloader itself exits."""
+    from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+
+    return os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+
+
 def _drain_at_exit() -> None:
     global _exiting
     _exiting = True
     from .conf import shutdown_timeout
 
     drain_all(shutdown_timeout())
-
-
-# -- SIGTERM ----------------------------------------------------------------
-
-
-def _exit_or_die(signum: int, frame: object) -> None:
-    if _drainables:
-        # Work may be queued: leave through SystemExit, so that atexit runs
-        # the drain (the default action would end the process at once).
-        raise SystemExit(128 + signum)
-    # Nothing of ours to finish: die exactly as without django-eventx.
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-def exit_normally_on_sigterm() -> None:
-    """
-    Make SIGTERM a normal exit (SystemExit in the main thread) while work may
-    be queued, so that the exit drain runs. Only where nobody handles
-    SIGTERM yet: servers that do (gunicorn, uWSGI) drain through their own
-    shutdown. Python lets only the main thread set a handler, so this is
-    called from ``AppConfig.ready()`` (which runs there, before any request
-    thread can send) and again on the first send.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    with contextlib.suppress(ValueError, OSError, AttributeError):
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _exit_or_die)
 
 
 # -- signal masks of worker threads ------------------------------------------

@@ -237,6 +237,44 @@ def test_sigterm_drains_a_pool_started_by_another_thread(tmp_path):
     assert count_lines(output) == 1000
 
 
+def test_sigterm_taken_by_another_thread_still_drains_and_exits(tmp_path):
+    """The kernel may hand the process's SIGTERM to a thread other than the
+    main one; the main thread, waiting without a timeout, is then not woken
+    and Python never runs the handler. The relay hands it to the main thread."""
+    output = tmp_path / "ran.txt"
+    with started_script("sigterm_to_another_thread.py", output, 200) as (process, next_line):
+        assert next_line(15) == "signalled"
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("SIGTERM taken by another thread was never acted on")
+    assert process.returncode == SIGTERM_STATUS, process.stderr_text[-3000:]
+    assert count_lines(output) == 200
+
+
+def test_a_second_sigterm_does_not_cut_the_drain_short(tmp_path):
+    output = tmp_path / "ran.txt"
+    with started_script("sigterm_off_main.py", output, 1000, "--slow") as (process, next_line):
+        assert next_line(15) == "sent"
+        process.send_signal(os_signal.SIGTERM)
+        assert wait_for_lines(output, 1, timeout=10)  # the drain is under way
+        process.send_signal(os_signal.SIGTERM)
+        process.wait(60)
+    assert process.returncode == SIGTERM_STATUS, process.stderr_text[-3000:]
+    assert count_lines(output) == 1000
+    assert "Exception ignored in atexit" not in process.stderr_text
+
+
+def wait_for_lines(path, count, timeout):
+    """Poll a file another process appends to (no future to await there)."""
+    deadline = time.monotonic() + timeout
+    while count_lines(path) < count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_sigterm_kills_a_process_that_never_sent_as_without_the_app():
     with started_script("sigterm_off_main.py", "--idle") as (process, next_line):
         assert next_line(15) == "ready"

@@ -16,7 +16,7 @@ SCRIPT = Path(__file__).parent / "scripts" / "exit_drain.py"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_script(tmp_path, count, sleep, shutdown_timeout):
+def run_script(tmp_path, count, sleep, shutdown_timeout, env=None):
     output = tmp_path / "ran.txt"
     process = subprocess.run(
         [sys.executable, str(SCRIPT), str(output), str(count), str(sleep), str(shutdown_timeout)],
@@ -24,6 +24,7 @@ def run_script(tmp_path, count, sleep, shutdown_timeout):
         text=True,
         timeout=120,
         cwd=ROOT,
+        env=env,
     )
     ran = output.read_text().split() if output.exists() else []
     return process, ran
@@ -41,6 +42,18 @@ def test_exit_after_timeout_logs_what_was_left(tmp_path):
     assert process.returncode == 0, process.stderr
     assert len(ran) < 100
     assert "receiver runs were not finished when the process exited" in process.stderr
+
+
+@pytest.mark.parametrize("autoreloader", [True, False])
+def test_a_runserver_child_warns_that_its_reloader_will_kill_it(tmp_path, autoreloader):
+    env = {k: v for k, v in os.environ.items() if k != "RUN_MAIN"}
+    if autoreloader:
+        env["RUN_MAIN"] = "true"  # what runserver's autoreloader sets in the server process
+    process, ran = run_script(tmp_path, count=20, sleep=0.01, shutdown_timeout=60, env=env)
+    assert process.returncode == 0, process.stderr
+    assert len(ran) == 20  # not killed here: it drains
+    warned = "runserver's autoreloader is stopping" in process.stderr
+    assert warned == autoreloader, process.stderr
 
 
 def test_sigterm_initiated_shutdown_drains(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import process, worker_loops
+from .. import process, sigterm, worker_loops
 from ..delivery import Delivery, in_worker, mark_worker_thread
 from ..internals import thread_stack
 from ..labels import signal_label
@@ -236,7 +236,7 @@ class WorkerPool:
             except RuntimeError:
                 self._closed = True  # "can't create new thread at interpreter shutdown"
                 return
-        process.exit_normally_on_sigterm()
+        sigterm.exit_normally_on_sigterm()
 
     def _start_worker(self, index: int, extra: bool) -> None:
         """Start one worker thread; call with ``_lock`` held."""

@@ -1,12 +1,13 @@
 """SIGTERM in a process whose pool was started by a thread other than the main one.
 
-Usage: sigterm_off_main.py OUTPUT_FILE COUNT
+Usage: sigterm_off_main.py OUTPUT_FILE COUNT [--slow]
        sigterm_off_main.py --idle
 
 Like a threaded server: the app is installed (so AppConfig.ready() runs in
 the main thread), the main thread waits (as in an accept loop) and a second
 thread sends COUNT dispatches to a receiver that sleeps 1 ms and appends a
-line to OUTPUT_FILE, then prints "sent". The parent then sends SIGTERM.
+line to OUTPUT_FILE (with --slow: 5 ms, so that the drain takes seconds),
+then prints "sent". The parent then sends SIGTERM.
 
 With --idle nothing is ever sent: the script prints "ready" and waits.
 """
@@ -27,12 +28,13 @@ if sys.argv[1:] == ["--idle"]:
 from eventx_signals import AsyncSignal  # noqa: E402
 
 output, count = sys.argv[1], int(sys.argv[2])
+pause = 0.005 if sys.argv[3:] == ["--slow"] else 0.001
 lock = threading.Lock()
 signal = AsyncSignal()
 
 
 def slow(sender, n, **kwargs):
-    time.sleep(0.001)
+    time.sleep(pause)
     with lock, open(output, "a") as handle:
         handle.write(f"{n}\n")
 
