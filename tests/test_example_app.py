@@ -197,12 +197,26 @@ def test_eventx_list_shows_where_each_receiver_runs(workdir):
     ]
 
 
-def test_readme_first_command_runs_the_demo():
+def readme_commands() -> list[str]:
+    """The two commands right after README.rst's pitch."""
     readme = (REPO / "README.rst").read_text()
-    first_command = next(
-        line.strip() for line in readme.splitlines() if line.startswith("    ") and line.strip()
-    )
+    before_example = readme.split(".. code-block:: python", 1)[0]
+    return [
+        line.strip()
+        for line in before_example.splitlines()
+        if line.startswith("    python3 -m venv")
+    ]
+
+
+def test_readme_first_command_runs_the_demo():
+    first_command, _ = readme_commands()
     assert first_command.endswith("example_app/manage.py demo"), first_command
+
+
+def test_ci_runs_the_readme_test_command():
+    _, test_command = readme_commands()
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci
 
 
 def free_port() -> int:
