@@ -302,9 +302,25 @@ class Delivery:
 
         A failed run that its retry policy retries leaves its future pending
         and hands a one-receiver delivery of the next attempt to
-        ``retry_later(delivery, delay)``; without ``retry_later`` the next attempt runs
-        at once, here. ``alias``: the backend's, for the event log.
+        ``retry_later(delivery, delay)``; without ``retry_later`` the next
+        attempt runs at once, here, once the receivers of this delivery have
+        run. ``alias``: the backend's, for the event log.
         """
+        if retry_later is not None:
+            return self._run(in_worker_thread, retry_later, alias)
+        # One attempt after the other, not nested in each other: a policy of
+        # a thousand attempts must not exhaust the stack.
+        waiting: list[Delivery] = []
+
+        def run_at_once(following: Delivery, delay: float) -> None:
+            waiting.append(following)
+
+        self._run(in_worker_thread, run_at_once, alias)
+        while waiting:
+            waiting.pop(0)._run(in_worker_thread, run_at_once, alias)
+        return None
+
+    def _run(self, in_worker_thread: bool, retry_later: RetryLater, alias: str) -> None:
         runs = len(self.receivers)
         if self.attempt == 1:  # a retry continues a run already started
             if runs == 1:
@@ -324,7 +340,7 @@ class Delivery:
             future.cancel()
 
     def _run_receivers(
-        self, in_worker_thread: bool, retry_later: RetryLater | None, alias: str
+        self, in_worker_thread: bool, retry_later: RetryLater, alias: str
     ) -> tuple[int, int, int]:
         succeeded = failed = retried = 0
         signal, sender, kwargs, context = self.signal, self.sender, self.kwargs, self.context
@@ -342,14 +358,18 @@ class Delivery:
                 else:
                     result = context.run(receiver, signal=signal, sender=sender, **kwargs)
             except BaseException as exc:
-                delay = retries.delay_before_retry(receiver, exc, self.attempt)
+                try:
+                    delay = retries.delay_before_retry(receiver, exc, self.attempt)
+                except Exception:  # a broken policy: no retry, the run still ends
+                    logger.exception("The retry policy of %s failed.", receiver_label(receiver))
+                    delay = None
                 self._log_failure(receiver, exc, delay)
                 if event_log.enabled:
                     status = "failed" if delay is None else "retried"
                     self._record(receiver, alias, status, started, exc)
                 if delay is not None:
                     retried += 1
-                    self._retry(index, delay, in_worker_thread, retry_later, alias)
+                    self._retry(index, delay, retry_later)
                     continue
                 failed += 1
                 if self.robust and isinstance(exc, Exception):
@@ -433,20 +453,10 @@ class Delivery:
         retries.set_attempt(following.context, following.attempt)
         return following
 
-    def _retry(
-        self,
-        index: int,
-        delay: float,
-        in_worker_thread: bool,
-        retry_later: RetryLater | None,
-        alias: str,
-    ) -> None:
+    def _retry(self, index: int, delay: float, retry_later: RetryLater) -> None:
         following = self.next_attempt(index)
         counters.record_retry()
-        if retry_later is None:
-            following.run(in_worker_thread, alias=alias)
-        else:
-            retry_later(following, delay)
+        retry_later(following, delay)
 
 
 def _must_propagate(exc: BaseException, in_worker_thread: bool) -> bool:

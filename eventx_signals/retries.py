@@ -25,6 +25,10 @@ RETRY_MARK = "eventx_retry"
 #: Keys of EVENTX_RETRY, and the keyword arguments of @retry.
 POLICY_KEYS = ("max_attempts", "backoff", "max_backoff", "retry_on")
 
+#: Doublings of the backoff after which it stops growing (2 ** 64 seconds
+#: exceeds any max_backoff).
+MAX_DOUBLINGS = 64
+
 _attempt: contextvars.ContextVar[int] = contextvars.ContextVar("eventx_attempt", default=1)
 
 
@@ -52,7 +56,10 @@ class RetryPolicy:
         ``exc``, or None if there is no next attempt."""
         if attempt >= self.max_attempts or not isinstance(exc, self.retry_on):
             return None
-        return float(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
+        # 2 ** 1024 no longer fits a float: past MAX_DOUBLINGS the backoff
+        # is far beyond any max_backoff anyway.
+        doublings = min(attempt - 1, MAX_DOUBLINGS)
+        return float(min(self.backoff * 2.0**doublings, self.max_backoff))
 
 
 NO_RETRY = RetryPolicy()

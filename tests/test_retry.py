@@ -1,6 +1,7 @@
 """Retries on the in-process backends: EVENTX_RETRY, @retry, backoff that
 does not hold a worker thread, and the attempt number."""
 
+import logging
 import threading
 
 import pytest
@@ -180,3 +181,27 @@ def test_the_decorator_rejects_bad_arguments_naming_them():
         retry(max_attempts=0)
     with pytest.raises(ValueError, match="max_backoff"):
         retry(max_attempts=2, max_backoff=-1)
+
+
+@pytest.mark.parametrize("backend", ["immediate", "default"])
+def test_a_policy_of_more_than_1024_attempts_ends_its_run(backend):
+    """2 ** 1025 does not fit a float: the backoff of attempt 1,026 used to
+    raise inside the failure path, leaving the run neither failed nor
+    retried and its future pending; attempts made at once used to nest."""
+    attempts = []
+
+    @retry(max_attempts=1030, backoff=0, max_backoff=0)
+    def always_fails(sender, **kwargs):
+        attempts.append(current_attempt())
+        raise ValueError("still failing")
+
+    signal = AsyncSignal(backend=backend)
+    signal.connect(always_fails, weak=False)
+    logging.getLogger("eventx_signals").disabled = True  # 1,030 tracebacks
+    try:
+        [(_, future)] = signal.send(sender=None)
+        with pytest.raises(ValueError, match="still failing"):
+            future.result(60)
+    finally:
+        logging.getLogger("eventx_signals").disabled = False
+    assert attempts == list(range(1, 1031))
