@@ -248,7 +248,12 @@ def _decode_class(data: dict[str, Any], refetch: bool) -> type:
     if obj is None:
         raise PayloadError(f"the class {path!r} is not imported in this process.")
     for part in qualname.split("."):
-        obj = getattr(obj, part, None)
+        # What is already there, never through getattr(): a module-level
+        # __getattr__ (a lazy import) or a descriptor must not run.
+        try:
+            obj = vars(obj).get(part)
+        except TypeError:  # no __dict__
+            obj = None
     if not isinstance(obj, type):
         raise PayloadError(f"{path!r} is not a class of an imported module.")
     return obj

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from . import codec, events, retries
+from . import codec, events, payload_signing, retries
 from .delivery import Delivery
 from .labels import receiver_label, signal_label
 from .patching import patched_signals
@@ -30,7 +30,8 @@ from .stats import counters
 
 logger = logging.getLogger("eventx_signals")
 
-VERSION = 1
+#: 2: signed (``payload_signing``).
+VERSION = 2
 
 
 class RefusedPayload(ValueError):
@@ -168,7 +169,12 @@ def find_signal(payload: dict[str, Any]) -> Signal:
 def find_receiver(signal: Signal, sender: Any, receiver_name: Any) -> tuple[Any, bool]:
     """The receiver named ``receiver_name`` among those connected to
     ``signal`` for ``sender`` here, and whether it is ``async def``."""
-    sync_receivers, async_receivers = signal._live_receivers(sender)
+    try:
+        sync_receivers, async_receivers = signal._live_receivers(sender)
+    except TypeError:  # a signal that caches by sender keeps senders in a weak map
+        raise RefusedPayload(
+            f"{type(sender).__name__} cannot be a sender of {signal_label(signal)}."
+        ) from None
     for receivers, is_async in ((sync_receivers, False), (async_receivers, True)):
         for receiver in receivers:
             if receiver_label(receiver) == receiver_name:
@@ -179,10 +185,18 @@ def find_receiver(signal: Signal, sender: Any, receiver_name: Any) -> tuple[Any,
     )
 
 
-def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
-    """A one-receiver delivery from a payload, or RefusedPayload."""
+def decode_payload(payload: Any, refetch: bool = False, extra_attempts: int = 0) -> Delivery:
+    """A one-receiver delivery from a payload, or RefusedPayload.
+    ``extra_attempts``: attempts the engine made beyond those the payload
+    counts (a run requeued after its worker died)."""
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise RefusedPayload(f"not a version {VERSION} django-eventx payload.")
+    if not payload_signing.has_valid_signature(payload):
+        raise RefusedPayload(
+            "its signature is missing or does not match (it was not sent by a process "
+            "with this site's SECRET_KEY or one of SECRET_KEY_FALLBACKS, or it was "
+            "changed since)."
+        )
     signal = find_signal(payload)
     try:
         sender = codec.decode(payload.get("sender"))
@@ -198,6 +212,7 @@ def decode_payload(payload: Any, refetch: bool = False) -> Delivery:
     attempt = payload.get("attempt", 1)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise RefusedPayload(f"the attempt must be a positive integer, not {attempt!r}.")
+    attempt += extra_attempts
     delivery = Delivery(
         signal, sender, kwargs, [receiver], 0 if is_async else 1, bool(payload.get("robust"))
     )
@@ -237,7 +252,11 @@ EnqueueRetry = Callable[[dict[str, Any], float], None]
 
 
 def run_payload(
-    payload: Any, *, refetch: bool = False, enqueue_retry: EnqueueRetry | None = None
+    payload: Any,
+    *,
+    refetch: bool = False,
+    enqueue_retry: EnqueueRetry | None = None,
+    extra_attempts: int = 0,
 ) -> Any:
     """
     Run the receiver a payload names, in this (worker) process, with the
@@ -245,9 +264,10 @@ def run_payload(
     what it raised (so that the engine records the failure), after handing
     the next attempt to ``enqueue_retry`` if its retry policy asks for one.
     A refused payload is logged and raises ``RefusedPayload``.
+    ``extra_attempts``: see ``decode_payload``.
     """
     try:
-        delivery = decode_payload(payload, refetch)
+        delivery = decode_payload(payload, refetch, extra_attempts)
     except RefusedPayload as exc:
         # With the payload, so that it can be sent again (manage.py eventx
         # resend) once the worker has the receiver, e.g. after a deploy.
@@ -267,7 +287,7 @@ def run_payload(
         if enqueue_retry is None:
             following.run(in_worker_thread=True, alias=alias)
         else:
-            enqueue_retry({**payload, "attempt": following.attempt}, delay)
+            enqueue_retry(payload_signing.signed(payload, attempt=following.attempt), delay)
 
     counters.accepted.advance()
     if delivery.attempt > 1:

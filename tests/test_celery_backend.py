@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from eventx_signals.backends.celery import TASK_NAME
+from eventx_signals.payload_signing import sign
 from tests.celery_app import app
 from tests.testapp.models import Order, Receipt
 from tests.testapp.signals import order_paid_celery
@@ -64,7 +65,7 @@ def test_a_failing_receiver_is_retried_with_celerys_own_retry(broker, tmp_path):
 
 def test_forged_payloads_are_refused_and_the_worker_goes_on(broker, tmp_path):
     forged = {
-        "v": 1,
+        "v": 2,
         "signal": "tests.testapp.signals.order_paid_celery",
         "receiver": "os.system",
         "sender": None,
@@ -72,14 +73,18 @@ def test_forged_payloads_are_refused_and_the_worker_goes_on(broker, tmp_path):
         "robust": False,
         "attempt": 1,
     }
-    app.send_task(TASK_NAME, args=[forged], queue="eventx-test")
+    app.send_task(TASK_NAME, args=[sign(dict(forged))], queue="eventx-test")  # no such receiver
+    app.send_task(TASK_NAME, args=[forged], queue="eventx-test")  # unsigned
     app.send_task(TASK_NAME, args=["not a payload"], queue="eventx-test")
     order_paid_celery.send(sender=Order, order=Order.objects.create(number="C-F"))
     log = tmp_path / "worker.log"
     with celery_worker(log, concurrency=1):
         wait_until(Receipt.objects.exists, 60, "the genuine receipt")
     assert list(Receipt.objects.values_list("number", flat=True)) == ["C-F"]
-    assert log.read_text().count("Refused a payload") == 2
+    text = log.read_text()
+    assert text.count("Refused a payload") == 3
+    assert "no receiver named 'os.system'" in text
+    assert "signature is missing or does not match" in text
 
 
 def test_an_argument_that_cannot_travel_fails_at_send():

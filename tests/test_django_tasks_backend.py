@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from eventx_signals import trigger_event
 from eventx_signals.backends.base import backends
 from eventx_signals.backends.django_tasks import TASK_PATH, get_task
+from eventx_signals.payload_signing import sign
 from tests.testapp.models import Order, Receipt
 from tests.testapp.signals import order_paid_tasks
 from tests.workers import run_db_worker_until_idle, start_db_worker, wait_until
@@ -105,13 +106,16 @@ def test_forged_payloads_fail_their_task_and_the_worker_goes_on():
     order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-7"))
     genuine = DBTaskResult.objects.get().args_kwargs["args"][0]
     enqueue = get_task().using(queue_name="eventx-test").enqueue
-    enqueue({**genuine, "receiver": "os.system", "kwargs": {"command": "touch /tmp/owned"}})
-    enqueue({**genuine, "signal": "django.core.signals.request_started"})
-    enqueue({"v": 1})
+    # Signed with the site's key, so that the worker's other checks refuse them.
+    enqueue(sign({**genuine, "receiver": "os.system", "kwargs": {"command": "touch /tmp/owned"}}))
+    enqueue(sign({**genuine, "signal": "django.core.signals.request_started"}))
+    enqueue({**genuine, "kwargs": {**genuine["kwargs"], "note": "changed"}})  # signature broken
+    enqueue({"v": 2})
     run_db_worker_until_idle()
     failed = DBTaskResult.objects.filter(status="FAILED")
-    assert failed.count() == 3
+    assert failed.count() == 4
     assert sorted(row.exception_class_path for row in failed) == [
+        "eventx_signals.payloads.RefusedPayload",  # altered after signing
         "eventx_signals.payloads.RefusedPayload",  # not a payload
         "eventx_signals.payloads.UnknownToThisWorker",  # no such receiver here
         "eventx_signals.payloads.UnknownToThisWorker",  # no such signal here

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.test import override_settings
 
-from eventx_signals import AsyncSignal, event_listener, patched_signal, stats, trigger_event
+from eventx_signals import AsyncSignal, codec, event_listener, patched_signal, stats, trigger_event
 from eventx_signals.backends.base import backends
 from eventx_signals.backends.out_of_process import payload_from_text, run_payload_in_worker
+from eventx_signals.payload_signing import sign
 from eventx_signals.payloads import RefusedPayload, run_payload
 from eventx_signals.retries import current_attempt, retry
 from eventx_signals.testing import eager
@@ -171,6 +172,17 @@ def deeply_nested(depth):
     return value
 
 
+def signed_if_possible(payload):
+    """``payload`` signed with the site's key, unless it is no payload of
+    this version, or nested deeper than JSON can write."""
+    if not (isinstance(payload, dict) and payload.get("v") == 2):
+        return payload
+    try:
+        return sign(dict(payload))
+    except RecursionError:
+        return payload
+
+
 @pytest.mark.django_db(transaction=True)
 def test_forged_payloads_are_refused_and_logged(loopback, caplog):
     order_shipped.send(sender=Order, order=Order.objects.create(number="S-5"))
@@ -192,6 +204,9 @@ def test_forged_payloads_are_refused_and_logged(loopback, caplog):
         {**genuine, "kwargs": {"deep": deeply_nested(5000)}},
         "not a payload",
     ]
+    # Signed with the site's key, as a sender running other code would sign
+    # them: every check after the signature's must refuse them.
+    forged = [signed_if_possible(p) for p in forged]
     caplog.set_level(logging.ERROR, "eventx_signals")
     for payload in forged:
         with pytest.raises(RefusedPayload):
@@ -290,3 +305,62 @@ def test_retries_are_new_payloads_with_the_attempt_number(loopback, caplog):
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any("attempt 1 of 3; retrying in 5 s" in m for m in messages)
     assert any("attempt 2 of 3; retrying in 10 s" in m for m in messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unsigned_and_altered_payloads_are_refused_before_anything_else(loopback, caplog):
+    from django.contrib.auth.models import User
+
+    order_shipped.send(sender=Order, order=Order.objects.create(number="S-10"))
+    genuine = json.loads(loopback.sent[0])
+    admin = json.loads(json.dumps(codec.encode(User(username="mallory", is_superuser=True))))
+    unsigned = {key: value for key, value in genuine.items() if key != "sig"}
+    altered = {**genuine, "kwargs": {**genuine["kwargs"], "order": admin}}
+    caplog.set_level(logging.ERROR, "eventx_signals")
+    for payload in (unsigned, altered, {**genuine, "sig": "x" * 43}):
+        with pytest.raises(RefusedPayload, match="signature is missing or does not match"):
+            run_payload_in_worker(payload)
+    assert calls == []
+    assert loopback.run_all() == ["S-10"]  # the genuine one still runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotated_secret_key_still_verifies_through_the_fallbacks(loopback):
+    with override_settings(SECRET_KEY="old-key-" * 8):
+        order_shipped.send(sender=Order, order=Order.objects.create(number="S-11"))
+    signed_with_old_key = json.loads(loopback.sent.pop())
+    with override_settings(SECRET_KEY="new-key-" * 8, SECRET_KEY_FALLBACKS=["old-key-" * 8]):
+        assert run_payload_in_worker(signed_with_old_key) == "S-11"
+    with (
+        override_settings(SECRET_KEY="new-key-" * 8, SECRET_KEY_FALLBACKS=[]),
+        pytest.raises(RefusedPayload, match="signature"),
+    ):
+        run_payload_in_worker(signed_with_old_key)
+
+
+def test_a_class_path_never_runs_a_module_getattr_hook():
+    from tests.testapp import lazy_module
+
+    lazy_module.asked.clear()
+    with pytest.raises(codec.PayloadError, match="not a class of an imported module"):
+        codec.decode({"$t": "class", "path": "tests.testapp.lazy_module.Anything"})
+    assert lazy_module.asked == []
+
+
+#: A signal that caches receivers by sender, in a weak map, as model signals do.
+cached_by_sender = AsyncSignal(use_caching=True, backend=LOOPBACK)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_a_caching_signal_cannot_hold_is_refused_not_raised(loopback, caplog):
+    cached_by_sender.connect(on_shipped)
+    try:
+        cached_by_sender.send(sender=Order, order=Order.objects.create(number="S-12"))
+        genuine = json.loads(loopback.sent.pop())
+        forged = sign({**genuine, "sender": "a str cannot be weakly referenced"})
+        caplog.set_level(logging.ERROR, "eventx_signals")
+        with pytest.raises(RefusedPayload, match="cannot be a sender"):
+            run_payload_in_worker(forged)
+        assert any("Refused a payload" in r.getMessage() for r in caplog.records)
+    finally:
+        cached_by_sender.disconnect(on_shipped)

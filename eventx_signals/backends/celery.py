@@ -9,9 +9,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from asgiref.sync import sync_to_async
 from django.utils.module_loading import import_string
 
 from ..payloads import RetryScheduled
+from .base import seconds_error
+from .handoff import Handoffs
 from .out_of_process import OutOfProcessBackend, run_payload_in_worker
 
 try:
@@ -32,7 +35,9 @@ class CeleryBackend(OutOfProcessBackend):
     Options: ``app`` (dotted path of the Celery app; default: the current
     app, the one your project's ``celery.py`` creates), ``queue``,
     ``routing_key`` and ``priority`` (passed to ``apply_async``; default
-    None, Celery's routing decides), and ``refetch_instances``.
+    None, Celery's routing decides), ``handoff_timeout`` (seconds a sender
+    waits at most for the broker to take a run, default 5; see
+    ``handoff``), ``when_handoff_fails`` and ``refetch_instances``.
     """
 
     option_defaults: ClassVar[Mapping[str, Any]] = {
@@ -41,6 +46,7 @@ class CeleryBackend(OutOfProcessBackend):
         "queue": None,
         "routing_key": None,
         "priority": None,
+        "handoff_timeout": 5.0,
     }
 
     @classmethod
@@ -55,6 +61,10 @@ class CeleryBackend(OutOfProcessBackend):
             ):
                 return f"Option 'priority' must be an integer from 0 to 255 or None, not {value!r}."
             return None
+        if name == "handoff_timeout":
+            return seconds_error(name, value) or (
+                None if value > 0 else "Option 'handoff_timeout' must be more than 0 seconds."
+            )
         return super().validate_option(name, value)
 
     @classmethod
@@ -83,6 +93,7 @@ class CeleryBackend(OutOfProcessBackend):
     def __init__(self, alias: str = "default", options: Mapping[str, Any] | None = None):
         super().__init__(alias, options)
         self._app: Any = None
+        self._handoffs = Handoffs(f"eventx-{alias}", self.options["handoff_timeout"])
 
     @property
     def app(self) -> Any:
@@ -91,6 +102,18 @@ class CeleryBackend(OutOfProcessBackend):
             self._app = _celery_app(self.options["app"])
             register_task()
         return self._app
+
+    def hand_off(self, payload: dict[str, Any]) -> Any:
+        """Publish on a hand-off thread, waiting at most ``handoff_timeout``
+        seconds; in Celery's eager mode (no broker) the task runs here."""
+        if self.app.conf.task_always_eager:
+            return self.enqueue(payload)
+        return self._handoffs.call(lambda: self.enqueue(payload))
+
+    async def ahand_off(self, payload: dict[str, Any]) -> Any:
+        if self.app.conf.task_always_eager:
+            return await sync_to_async(self.enqueue)(payload)
+        return await self._handoffs.acall(lambda: self.enqueue(payload))
 
     def enqueue(self, payload: dict[str, Any]) -> Any:
         routing = {

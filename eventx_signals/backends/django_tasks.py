@@ -113,11 +113,6 @@ def _run_receiver(context: Any, payload: Any) -> Any:
     task of the same backend, queue and priority, deferred by its backoff
     where the Tasks backend can defer."""
     current = context.task_result.task
-    if context.attempt > 1 and isinstance(payload, dict):
-        # Run again after its worker died (see requeue_abandoned): one more attempt.
-        attempt = payload.get("attempt", 1)
-        if isinstance(attempt, int) and not isinstance(attempt, bool):
-            payload = {**payload, "attempt": attempt + context.attempt - 1}
 
     def enqueue_retry(next_payload: dict[str, Any], delay: float) -> None:
         backend = task_backends[current.backend]
@@ -134,7 +129,9 @@ def _run_receiver(context: Any, payload: Any) -> Any:
             )
         current.using(run_after=run_after).enqueue(next_payload)
 
-    return run_payload_in_worker(payload, enqueue_retry)
+    # A task run again after its worker died (see requeue_abandoned) counts
+    # one more attempt each time.
+    return run_payload_in_worker(payload, enqueue_retry, extra_attempts=context.attempt - 1)
 
 
 _run_receiver.__name__ = _run_receiver.__qualname__ = "run_receiver"

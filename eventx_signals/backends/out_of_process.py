@@ -11,20 +11,41 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import payloads
-from ..delivery import Delivery
+from .. import payload_signing, payloads
+from ..delivery import Delivery, ReceiverFuture
 from ..exceptions import InvalidBackend
 from ..labels import receiver_label, signal_label
 from ..stats import counters
 from ..transactions import submit_on_commit
 from .base import BaseBackend, backends, bool_error
-from .thread import ThreadBackend
+from .thread import RateLimitedLog, ThreadBackend
 
 logger = logging.getLogger("eventx_signals")
+
+
+#: What to do with a receiver run the engine did not take (broker down or
+#: not answering): log it with its payload, to send again ("drop"), or run
+#: it in this process on a thread ("thread").
+WHEN_HANDOFF_FAILS = ("drop", "thread")
+
+
+def chain_future(source: Future[Any], target: Future[Any]) -> None:
+    """Complete ``target`` (already running) as ``source`` completes."""
+
+    def copy(done: Future[Any]) -> None:
+        if done.cancelled():
+            target.cancel()
+        elif done.exception() is not None:
+            target.set_exception(done.exception())
+        else:
+            target.set_result(done.result())
+
+    source.add_done_callback(copy)
 
 
 class OutOfProcessBackend(BaseBackend):
@@ -35,6 +56,8 @@ class OutOfProcessBackend(BaseBackend):
     Option ``refetch_instances`` (default False): the worker reads model
     instances again from the database instead of rebuilding them from the
     field values they had at send time (a deleted row falls back to those).
+    Option ``when_handoff_fails`` (default ``"drop"``): what becomes of a
+    run the engine did not take; see ``WHEN_HANDOFF_FAILS``.
 
     A receiver a worker process could not find by its dotted path (a
     closure, a lambda, a bound method) runs in this process instead, on a
@@ -43,17 +66,24 @@ class OutOfProcessBackend(BaseBackend):
     """
 
     serializes = True
-    option_defaults: ClassVar[Mapping[str, Any]] = {"refetch_instances": False}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "refetch_instances": False,
+        "when_handoff_fails": "drop",
+    }
 
     def __init__(self, alias: str = "default", options: Mapping[str, Any] | None = None):
         super().__init__(alias, options)
         self._local: ThreadBackend | None = None
         self._local_lock = threading.Lock()
+        self._log_fallback = RateLimitedLog(logging.WARNING)
 
     @classmethod
     def validate_option(cls, name: str, value: Any) -> str | None:
         if name == "refetch_instances":
             return bool_error(name, value)
+        if name == "when_handoff_fails" and value not in WHEN_HANDOFF_FAILS:
+            choices = ", ".join(repr(policy) for policy in WHEN_HANDOFF_FAILS)
+            return f"Option 'when_handoff_fails' must be one of {choices}, not {value!r}."
         return None
 
     def enqueues_inside(self, database: str) -> bool:
@@ -96,6 +126,7 @@ class OutOfProcessBackend(BaseBackend):
                 payload["backend"] = self.alias
                 if self.options["refetch_instances"]:
                     payload["refetch"] = True
+                payload_signing.sign(payload)
         for index, problem in problems.items():
             _warn_runs_here(delivery.receivers[index], delivery.signal, problem, self.alias)
         delivery.encoded = encoded
@@ -120,34 +151,74 @@ class OutOfProcessBackend(BaseBackend):
         """Hand one receiver run to the engine; return the engine's handle."""
         raise NotImplementedError
 
+    def hand_off(self, payload: dict[str, Any]) -> Any:
+        """``enqueue(payload)``, bounded as the backend bounds it."""
+        return self.enqueue(payload)
+
+    async def ahand_off(self, payload: dict[str, Any]) -> Any:
+        """Async twin of ``hand_off``."""
+        return await sync_to_async(self.enqueue)(payload)
+
     def submit(self, delivery: Delivery) -> None:
         if not hasattr(delivery, "encoded"):
             self.encode(delivery)
-        for future, payload in zip(delivery.futures, delivery.encoded):
+        for index, (future, payload) in enumerate(zip(delivery.futures, delivery.encoded)):
             if payload is None:  # runs here (see dispatch)
                 continue
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                handle = self.enqueue(payload)
+                handle = self.hand_off(payload)
             except Exception as exc:
-                # Nothing reached the engine: say so loudly, with what is
-                # needed to send it again, rather than lose it quietly.
-                logger.error(
-                    "Could not hand a receiver run of %s to the %s backend %r: %s. %s",
-                    signal_label(delivery.signal),
-                    type(self).__name__,
-                    self.alias,
-                    str(exc).rstrip("."),
-                    payloads.payload_for_log(payload),
-                    exc_info=exc,
-                )
-                future.set_exception(exc)
+                self._handoff_failed(delivery, index, payload, exc)
             else:
                 future.set_result(handle)
 
     async def asubmit(self, delivery: Delivery) -> None:
-        await sync_to_async(self.submit)(delivery)
+        for index, (future, payload) in enumerate(zip(delivery.futures, delivery.encoded)):
+            if payload is None or not future.set_running_or_notify_cancel():
+                continue
+            try:
+                handle = await self.ahand_off(payload)
+            except Exception as exc:
+                self._handoff_failed(delivery, index, payload, exc)
+            else:
+                future.set_result(handle)
+
+    def _handoff_failed(
+        self, delivery: Delivery, index: int, payload: dict[str, Any], exc: Exception
+    ) -> None:
+        """Nothing reached the engine: run it here (``when_handoff_fails``
+        "thread") or say so loudly, with what is needed to send it again
+        ("drop"); never lose it quietly."""
+        future = delivery.futures[index]
+        reason = str(exc).rstrip(".") or type(exc).__name__
+        if self.options["when_handoff_fails"] == "thread":
+            counters.record_fallback(1)
+            self._log_fallback(
+                "Could not hand a receiver run of %s to the %s backend %r (%s); it runs in "
+                "this process, on a thread, instead (when_handoff_fails='thread').",
+                signal_label(delivery.signal),
+                type(self).__name__,
+                self.alias,
+                reason,
+            )
+            local = delivery.part([index])
+            local.futures = [ReceiverFuture()]
+            chain_future(local.futures[0], future)
+            self.local_backend.submit(local)
+            return
+        counters.record_dropped(1)
+        logger.error(
+            "Could not hand a receiver run of %s to the %s backend %r: %s. %s",
+            signal_label(delivery.signal),
+            type(self).__name__,
+            self.alias,
+            reason,
+            payloads.payload_for_log(payload),
+            exc_info=exc,
+        )
+        future.set_exception(exc)
 
     def running_threads(self) -> int:
         local = self._local
@@ -180,14 +251,18 @@ def _warn_runs_here(receiver: Any, signal: Any, problem: str, alias: str) -> Non
     )
 
 
-def run_payload_in_worker(payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None) -> Any:
+def run_payload_in_worker(
+    payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None, extra_attempts: int = 0
+) -> Any:
     """
     The worker side of every out-of-process backend: run the receiver a
     payload names and return its return value if it is JSON (an engine
     stores it), else None. Raises what ``payloads.run_payload`` raises.
     """
     refetch = isinstance(payload, dict) and payload.get("refetch") is True
-    result = payloads.run_payload(payload, refetch=refetch, enqueue_retry=enqueue_retry)
+    result = payloads.run_payload(
+        payload, refetch=refetch, enqueue_retry=enqueue_retry, extra_attempts=extra_attempts
+    )
     try:
         json.dumps(result)
     except (TypeError, ValueError):

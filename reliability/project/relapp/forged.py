@@ -2,10 +2,14 @@
 db_worker or celery worker. No Django import: the test process reads the
 expectations too.
 
-Each entry: (name, payload, expectation)
+Each entry: (name, payload, expectation, signing)
     "refused"  the worker logs "Refused a payload" and the task fails
     "fails"    the task fails without the receiver running (not refused by
                name: see reliability/README.rst, findings)
+    signing    how ``manage.py forge`` signs it with the site's SECRET_KEY:
+               "signed" (as if the key had leaked, or a sender ran other
+               code: every check after the signature's is exercised),
+               "unsigned", or "tampered" (signed, then changed)
 No forged payload may run a receiver (they all name request ids forged-*),
 nor have any other effect (the os.system one would touch MARKER).
 """
@@ -29,7 +33,7 @@ def instance(rid: str, **changes: object) -> dict:
 
 def payload(name: str, **changes: object) -> dict:
     return {
-        "v": 1,
+        "v": 2,
         "signal": POST_SAVE,
         "receiver": RECEIVER,
         "sender": SENDER,
@@ -47,13 +51,23 @@ def nested(depth: int) -> list:
     return value
 
 
-def forged(marker: str, engine: str) -> list[tuple[str, object, str]]:
+def forged(marker: str, engine: str) -> list[tuple[str, object, str, str]]:
     kwargs = payload("x")["kwargs"]
+    unsigned = [
+        ("unsigned", payload("unsigned"), "refused", "unsigned"),
+        # A superuser smuggled in after signing.
+        (
+            "tampered",
+            payload("tampered", kwargs={**kwargs, "is_superuser": True}),
+            "refused",
+            "tampered",
+        ),
+    ]
     cases = [
         ("string", "not a payload", "refused"),
         ("null", None, "refused"),
         ("list", [1, 2, 3], "refused"),
-        ("wrong-version", payload("wrong-version", v=2), "refused"),
+        ("wrong-version", payload("wrong-version", v=99), "refused"),
         ("no-signal", {k: v for k, v in payload("no-signal").items() if k != "signal"}, "refused"),
         ("unknown-signal", payload("unknown-signal", signal="os.system"), "refused"),
         (
@@ -139,4 +153,4 @@ def forged(marker: str, engine: str) -> list[tuple[str, object, str]]:
         cases.append(
             ("deep-nesting", payload("deep", kwargs={**kwargs, "x": nested(600)}), "refused")
         )
-    return cases
+    return [(*case, "signed") for case in cases] + unsigned

@@ -3,6 +3,7 @@
 
 THREAD = "eventx_signals.backends.thread.ThreadBackend"
 CELERY = "eventx_signals.backends.celery.CeleryBackend"
+TASKS = "eventx_signals.backends.django_tasks.DjangoTasksBackend"
 POST_SAVE = "django.db.models.signals.post_save"
 
 CASES = {
@@ -31,6 +32,7 @@ CASES = {
     "eventx_signals.E014": {"EVENTX_RETRY": {"max_attempts": 0}},
     "eventx_signals.E015": {"EVENTX_RECORD_EVENTS": "yes"},
     "eventx_signals.E016": {"EVENTX_RECORD_RETENTION_DAYS": 0},
+    "eventx_signals.E017": {"EVENTX_EAGER": "yes"},
     "eventx_signals.W001": {"EVENTX_ASYNC_SIGNALS": ["django.db.models.signals.pre_save"]},
     "eventx_signals.W002": {"EVENTX_ASYNC_SIGNALS": ["relapp.signals.lag_signal"]},
     "eventx_signals.W003": {
@@ -39,6 +41,14 @@ CASES = {
             "lag": {"BACKEND": THREAD},
             "celery": {"BACKEND": CELERY, "OPTIONS": {"app": "relproj.celery_app.bare_app"}},
         }
+    },
+    # A receiver defined inside a function, on post_save sent to db_worker.
+    "eventx_signals.W004": {
+        "EVENTX_BACKENDS": {
+            "default": {"BACKEND": TASKS, "OPTIONS": {"queue_name": "events"}},
+            "lag": {"BACKEND": THREAD},
+        },
+        "REL_RECEIVER": "closure",
     },
 }
 

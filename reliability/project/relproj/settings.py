@@ -4,7 +4,7 @@ from REL_* environment variables (see reliability/harness/procs.py):
 
 REL_DB_NAME, REL_PG_HOST, REL_PG_PORT, REL_PG_USER   the PostgreSQL database
 REL_BACKEND        thread | tasks | celery: the backend of post_save of Request
-REL_RECEIVER       record | flaky | none: the post_save receiver connected
+REL_RECEIVER       record | flaky | closure | none: the post_save receiver connected
 REL_RECEIVER_SLEEP seconds the record receiver sleeps (an e-mail, say); for
                    request ids with "-slow-" in them, REL_RECEIVER_SLOW_SLEEP
 REL_LAG_RECEIVERS  both | sync | async | none: receivers of relapp.signals.lag_signal

@@ -13,6 +13,19 @@ from relapp.forged import forged
 from relapp.models import Request
 
 
+def sign(payload, how):
+    """Sign a forged payload with the site's key, as ``how`` says."""
+    from eventx_signals.payload_signing import sign as sign_payload
+
+    if how == "unsigned" or not isinstance(payload, dict):
+        return payload
+    signed = sign_payload(dict(payload))
+    if how == "tampered":
+        signed["receiver"] = "relapp.receivers.record_run"
+        signed["kwargs"] = {**signed["kwargs"], "tampered": True}
+    return signed
+
+
 class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--engine", choices=["tasks", "celery"], required=True)
@@ -20,7 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--genuine", required=True)
 
     def handle(self, *args, engine, marker, genuine, **options):
-        cases = forged(marker, engine)
+        cases = [
+            (name, sign(payload, how), expect)
+            for name, payload, expect, how in forged(marker, engine)
+        ]
         extra = []
         if engine == "tasks":
             from eventx_signals.backends.django_tasks import get_task
