@@ -64,6 +64,7 @@ class Counters:
         self.inline = 0
         self.retried = 0
         self.completed = 0
+        self.event_log_dropped = 0
 
     def finished(self, runs: int, succeeded: int, failed: int) -> None:
         with self._lock:
@@ -76,6 +77,11 @@ class Counters:
     def record_dropped(self, runs: int) -> None:
         with self._lock:
             self.dropped += runs
+
+    def record_event_log_dropped(self, rows: int) -> None:
+        """Rows of the event log that will never be written."""
+        with self._lock:
+            self.event_log_dropped += rows
 
     def record_retry(self) -> None:
         """A failed attempt gets another one: the run goes on."""
@@ -109,6 +115,7 @@ class Counters:
                 "inline": self.inline,
                 "pending": dispatched - started,
                 "running": started - self.completed,
+                "event_log_dropped": self.event_log_dropped,
             }
 
     def wait_until_done(self, timeout: float | None) -> None:
@@ -147,6 +154,8 @@ def stats() -> dict[str, int]:
     last attempt), retried (attempts made again after a failure), dropped (queue full, ``when_full``
     ``"drop"``), inline (run in the sender because the queue was full),
     pending (queued) and running (retries waiting for their backoff
-    included).
+    included); event_log_dropped (rows of the event log that were not
+    written: its buffer full, the database refusing them, or a row that
+    could not be made).
     """
     return counters.as_dict()

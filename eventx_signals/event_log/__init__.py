@@ -14,19 +14,16 @@ older than the retention (``pruning``).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.signals import setting_changed
 
 from .. import process
-from . import rows
+from . import drops, rows
 from .pruning import prune, retention_days
 from .writing import Writer
 
 __all__ = ["Writer", "enabled", "prune", "record", "refresh", "retention_days", "writer"]
-
-logger = logging.getLogger("eventx_signals")
 
 #: Whether attempts are recorded; read by every receiver run (see refresh()).
 enabled = False
@@ -68,5 +65,5 @@ def record(
     try:
         row = rows.build(delivery, receiver, alias, status, started, duration, exc, _record_kwargs)
         writer.add(row)
-    except Exception:  # recording must never break a receiver run
-        logger.exception("Could not record a receiver run in the event log.")
+    except Exception as error:  # recording must never break a receiver run
+        drops.drops.add(drops.NOT_RECORDED, 1, f"{type(error).__name__}: {error}")

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from .. import process
+from .drops import NOT_WRITTEN_AT_EXIT, OVERFLOW, WRITE_FAILED, drops
 
 logger = logging.getLogger("eventx_signals")
 
@@ -36,21 +37,28 @@ class Writer:
 
     def _reset(self) -> None:
         self.buffer: collections.deque[dict[str, Any]] = collections.deque()
-        self.dropped = 0
         self.written = 0
         self._wake = threading.Event()
         self._idle = threading.Condition(threading.Lock())
         self._writing = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._last_warning = float("-inf")  # the first warning is always logged
         # Events set by the writer once it has closed its connection.
         self._close_requests: list[threading.Event] = []
 
     def add(self, row: dict[str, Any]) -> None:
         if len(self.buffer) >= BUFFER_LIMIT:
-            self.buffer.popleft()
-            self.dropped += 1
+            try:
+                self.buffer.popleft()
+            except IndexError:  # the writer took the rows meanwhile
+                pass
+            else:
+                drops.add(
+                    OVERFLOW,
+                    1,
+                    f"{BUFFER_LIMIT:,} rows; receivers finished faster than the database "
+                    "took their rows",
+                )
         self.buffer.append(row)
         if self._thread is None:
             self._start()
@@ -63,7 +71,7 @@ class Writer:
                 return
             if not self._exit_hook:
                 self._exit_hook = True
-                process.after_exit_drain(self.flush_until)
+                process.after_exit_drain(self._flush_at_exit)
             thread = threading.Thread(target=self._serve, name="eventx-event-log", daemon=True)
             with process.process_signals_blocked():
                 thread.start()
@@ -85,6 +93,7 @@ class Writer:
                 self.write_pending()
                 last_write = time.monotonic()
                 connected = True
+            drops.report()
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + PRUNE_INTERVAL
                 self._prune()
@@ -146,18 +155,7 @@ class Writer:
         try:
             ReceiverRun.objects.bulk_create([ReceiverRun(**row) for row in batch])
         except Exception as exc:  # a database away, a missing table: never the receiver's problem
-            self.dropped += len(batch)
-            now = time.monotonic()
-            if now - self._last_warning > 60:
-                self._last_warning = now
-                logger.warning(
-                    "Could not write %d receiver runs to the event log (%s: %s); "
-                    "%d dropped so far. Is 'migrate' done for eventx_signals?",
-                    len(batch),
-                    type(exc).__name__,
-                    exc,
-                    self.dropped,
-                )
+            drops.add(WRITE_FAILED, len(batch), f"{type(exc).__name__}: {exc}")
             return 0
         self.written += len(batch)
         return len(batch)
@@ -181,7 +179,8 @@ class Writer:
     def flush_until(self, deadline: float) -> None:
         """Have the writer write everything buffered, waiting until
         ``deadline``; write what is left in this thread only if the writer
-        is gone (never inside the caller's transaction otherwise)."""
+        is gone (never inside the caller's transaction otherwise). Then log
+        every drop not logged yet."""
         thread = self._thread
         with self._idle:
             while (self.buffer or self._writing) and time.monotonic() < deadline:
@@ -191,3 +190,12 @@ class Writer:
                 self._idle.wait(min(0.05, max(0.0, deadline - time.monotonic())))
         if self.buffer and (thread is None or not thread.is_alive()):
             self.write_pending()
+        drops.report(everything=True)
+
+    def _flush_at_exit(self, deadline: float) -> None:
+        self.flush_until(deadline)
+        # What is still buffered dies with the process: count it and say so.
+        left = len(self.buffer)
+        self.buffer.clear()
+        drops.add(NOT_WRITTEN_AT_EXIT, left, "the writer was still busy at EVENTX_SHUTDOWN_TIMEOUT")
+        drops.report(everything=True)
