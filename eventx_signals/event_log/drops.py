@@ -28,6 +28,7 @@ OVERFLOW = (
 WRITE_FAILED = (
     "Could not write %d receiver runs to the event log (%s). Is 'migrate' done for eventx_signals?"
 )
+REFUSED = "Dropped %d receiver runs the database refused from the event log (the last: %s)."
 NOT_RECORDED = "Could not record %d receiver runs in the event log (the last: %s)."
 NOT_WRITTEN_AT_EXIT = "%d receiver runs were not written to the event log before exit (%s)."
 

@@ -1,6 +1,8 @@
 """
 The buffer of event log rows and the one thread per process that writes it,
-in batches, on its own database connection.
+in batches, on its own database connection. A row the database refuses is
+dropped alone, never its batch; a database that cannot take any row (away,
+or not migrated) costs one INSERT per batch, as before.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from typing import Any
 
 from .. import process
-from .drops import NOT_WRITTEN_AT_EXIT, OVERFLOW, WRITE_FAILED, drops
+from .drops import NOT_WRITTEN_AT_EXIT, OVERFLOW, REFUSED, WRITE_FAILED, drops
 
 logger = logging.getLogger("eventx_signals")
 
@@ -21,6 +23,10 @@ BUFFER_LIMIT = 10_000
 #: Rows per INSERT, and the longest a row waits before its batch is written.
 BATCH_SIZE = 500
 FLUSH_INTERVAL = 0.5
+#: Failed INSERTs one batch may cost while the rows the database refuses
+#: are looked for (the rows are halved each time: about 2 x log2(BATCH_SIZE)
+#: per refused row); past it, the rest of the batch is dropped.
+MAX_FAILED_INSERTS = 40
 
 #: Seconds the writer keeps its database connection without rows to write.
 CONNECTION_MAX_IDLE = 60.0
@@ -150,15 +156,38 @@ class Writer:
         return written
 
     def _write(self, batch: list[dict[str, Any]]) -> int:
-        from ..models import ReceiverRun
-
-        try:
-            ReceiverRun.objects.bulk_create([ReceiverRun(**row) for row in batch])
-        except Exception as exc:  # a database away, a missing table: never the receiver's problem
-            drops.add(WRITE_FAILED, len(batch), f"{type(exc).__name__}: {exc}")
-            return 0
-        self.written += len(batch)
-        return len(batch)
+        """
+        Insert ``batch``; return how many rows were written. If the database
+        refuses it for what a row holds, insert each half of it again, and
+        so on, so that only the rows refused are dropped. If it fails for
+        any other reason (the database away, the table missing), every row
+        would fail alike: drop what is left of the batch at once.
+        """
+        written = failed_inserts = 0
+        parts = [batch]
+        while parts:
+            rows = parts.pop()
+            try:
+                _insert(rows)
+            except Exception as exc:  # never the receiver's problem
+                failed_inserts += 1
+                cause = f"{type(exc).__name__}: {exc}"
+                left = len(rows) + sum(len(part) for part in parts)
+                if not _refused_for_what_it_holds(exc):
+                    drops.add(WRITE_FAILED, left, cause)
+                    break
+                if failed_inserts >= MAX_FAILED_INSERTS:
+                    drops.add(REFUSED, left, f"{failed_inserts} INSERTs of one batch: {cause}")
+                    break
+                if len(rows) == 1:
+                    drops.add(REFUSED, 1, f"a run of {rows[0]['receiver']}: {cause}")
+                else:
+                    half = len(rows) // 2
+                    parts += [rows[half:], rows[:half]]  # the first half next
+            else:
+                written += len(rows)
+        self.written += written
+        return written
 
     def close_connection(self, timeout: float = 10.0) -> bool:
         """Write what is buffered, then have the writer close its database
@@ -199,3 +228,18 @@ class Writer:
         self.buffer.clear()
         drops.add(NOT_WRITTEN_AT_EXIT, left, "the writer was still busy at EVENTX_SHUTDOWN_TIMEOUT")
         drops.report(everything=True)
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    from ..models import ReceiverRun
+
+    ReceiverRun.objects.bulk_create([ReceiverRun(**row) for row in rows])
+
+
+def _refused_for_what_it_holds(exc: Exception) -> bool:
+    """Whether the database refused rows for what they hold (a value out of
+    range, a constraint, text it cannot store), rather than failing for
+    every row alike (a connection lost, the table missing)."""
+    from django.db import DataError, IntegrityError
+
+    return isinstance(exc, (DataError, IntegrityError, ValueError, TypeError))
