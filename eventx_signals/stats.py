@@ -65,6 +65,7 @@ class Counters:
         self.fallback = 0
         self.retried = 0
         self.completed = 0
+        self.event_log_dropped = 0
 
     def finished(self, runs: int, succeeded: int, failed: int) -> None:
         with self._lock:
@@ -77,6 +78,11 @@ class Counters:
     def record_dropped(self, runs: int) -> None:
         with self._lock:
             self.dropped += runs
+
+    def record_event_log_dropped(self, rows: int) -> None:
+        """Rows of the event log that will never be written."""
+        with self._lock:
+            self.event_log_dropped += rows
 
     def record_retry(self) -> None:
         """A failed attempt gets another one: the run goes on."""
@@ -115,6 +121,7 @@ class Counters:
                 "fallback": self.fallback,
                 "pending": dispatched - started,
                 "running": started - self.completed,
+                "event_log_dropped": self.event_log_dropped,
             }
 
     def wait_until_done(self, timeout: float | None) -> None:
@@ -155,6 +162,8 @@ def stats() -> dict[str, int]:
     fallback (run on a thread of this process because the backend named
     could not take them, e.g. a receiver a worker process could not find),
     pending (queued) and running (retries waiting for their backoff
-    included).
+    included); event_log_dropped (rows of the event log that were not
+    written: its buffer full, the database refusing them, or a row that
+    could not be made).
     """
     return counters.as_dict()

@@ -63,6 +63,7 @@ def test_stats_count_runs(signal):
         "dropped",
         "pending",
         "running",
+        "event_log_dropped",
     }
     assert after["dispatched"] - before["dispatched"] == 6
     assert after["succeeded"] - before["succeeded"] == 3

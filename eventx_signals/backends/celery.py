@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from asgiref.sync import sync_to_async
 from django.utils.module_loading import import_string
 
+from .. import process
+from ..conf import shutdown_timeout
 from ..payloads import RetryScheduled
 from .base import seconds_error
 from .handoff import Handoffs
@@ -19,6 +21,7 @@ from .out_of_process import OutOfProcessBackend, run_payload_in_worker
 
 try:
     import celery
+    from celery import signals as celery_signals
 except ImportError as exc:
     raise ImportError(
         "The celery backend needs Celery (pip install 'django-eventx[celery]')."
@@ -89,6 +92,13 @@ class CeleryBackend(OutOfProcessBackend):
     @classmethod
     def app_ready(cls) -> None:
         register_task()
+        # A prefork child ends with os._exit() (billiard's pool), so atexit,
+        # and the exit drain with it, never runs there: drain when Celery
+        # says the child ends (recycled by --max-tasks-per-child, or shut
+        # down), or the event log rows it has not written yet are lost.
+        celery_signals.worker_process_shutdown.connect(
+            _drain_at_child_exit, weak=False, dispatch_uid="eventx_signals.drain_at_child_exit"
+        )
 
     def __init__(self, alias: str = "default", options: Mapping[str, Any] | None = None):
         super().__init__(alias, options)
@@ -124,6 +134,10 @@ class CeleryBackend(OutOfProcessBackend):
         app = self.app
         # The task object (not send_task) so that task_always_eager applies.
         return app.tasks[TASK_NAME].apply_async(args=[payload], **routing)
+
+
+def _drain_at_child_exit(**kwargs: Any) -> None:
+    process.drain_all(shutdown_timeout())
 
 
 def _celery_app(path: str | None) -> Any:

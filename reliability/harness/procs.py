@@ -284,15 +284,24 @@ class CeleryWorker(Service):
     QUEUE = "rel-events"
 
     def __init__(
-        self, env: dict[str, str], log_path: Path, name: str, concurrency: int = 2
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        name: str,
+        concurrency: int = 2,
+        *,
+        pool: str = "threads",
+        max_tasks_per_child: int | None = None,
     ) -> None:
         self.name = name
         command = [
             PYTHON, "-m", "celery", "-A", "relproj.celery_app", "worker",
-            "--pool", "threads", "--concurrency", str(concurrency),
+            "--pool", pool, "--concurrency", str(concurrency),
             "-Q", self.QUEUE, "-n", name, "-l", "info",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
+        if max_tasks_per_child is not None:
+            command += ["--max-tasks-per-child", str(max_tasks_per_child)]
         super().__init__(command, env, log_path)
 
     def wait_ready(self, timeout: float = 60) -> None:

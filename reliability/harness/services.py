@@ -83,7 +83,12 @@ def drop_database() -> None:
         )
 
 
-TABLES = ("relapp_request", "relapp_receiverrun", "django_tasks_database_dbtaskresult")
+TABLES = (
+    "relapp_request",
+    "relapp_receiverrun",
+    "django_tasks_database_dbtaskresult",
+    "eventx_signals_receiverrun",
+)
 
 
 def truncate() -> None:

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         )
         prune = subcommands.add_parser(
             "prune",
-            help="Delete event log rows older than EVENTX_RECORD_RETENTION_DAYS (or --days).",
+            help="Delete event log rows older than EVENTX_RECORD_RETENTION_DAYS (or --days), "
+            "without sending pre_delete or post_delete.",
         )
         prune.add_argument("--days", type=float, default=None, help="Keep this many days instead.")
         codemod = subcommands.add_parser(

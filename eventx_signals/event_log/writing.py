@@ -1,31 +1,20 @@
 """
-The event log (EVENTX_RECORD_EVENTS): one ``ReceiverRun`` row per receiver
-attempt, on every backend.
-
-Recording never touches the database in the receiver's thread: a finished
-attempt is appended to an in-memory buffer, and one writer thread per process
-inserts the buffer in batches, on its own connection, so that a row is never
-written inside the caller's (or the receiver's) transaction and a slow or
-broken database never slows or breaks a receiver. What cannot be written is
-dropped, counted and logged (rate-limited); the buffer is bounded.
+The buffer of event log rows and the one thread per process that writes it,
+in batches, on its own database connection. A row the database refuses is
+dropped alone, never its batch; a database that cannot take any row (away,
+or not migrated) costs one INSERT per batch, as before.
 """
 
 from __future__ import annotations
 
 import collections
-import datetime
 import logging
-import os
-import socket
 import threading
 import time
-import traceback
 from typing import Any
 
-from django.core.signals import setting_changed
-
-from . import process
-from .labels import receiver_label, sender_label, signal_label
+from .. import process
+from .drops import NOT_WRITTEN_AT_EXIT, OVERFLOW, REFUSED, WRITE_FAILED, drops
 
 logger = logging.getLogger("eventx_signals")
 
@@ -34,38 +23,15 @@ BUFFER_LIMIT = 10_000
 #: Rows per INSERT, and the longest a row waits before its batch is written.
 BATCH_SIZE = 500
 FLUSH_INTERVAL = 0.5
-#: Text kept of an error message, a traceback and the keyword arguments.
-MESSAGE_LIMIT = 2_000
-TRACEBACK_LIMIT = 20_000
-KWARGS_LIMIT = 2_000
+#: Failed INSERTs one batch may cost while the rows the database refuses
+#: are looked for (the rows are halved each time: about 2 x log2(BATCH_SIZE)
+#: per refused row); past it, the rest of the batch is dropped.
+MAX_FAILED_INSERTS = 40
 
 #: Seconds the writer keeps its database connection without rows to write.
 CONNECTION_MAX_IDLE = 60.0
 #: How often the writer deletes rows older than the retention, in seconds.
 PRUNE_INTERVAL = 3600.0
-DEFAULT_RETENTION_DAYS = 14
-
-#: Whether attempts are recorded; read by every receiver run (see refresh()).
-enabled = False
-_record_kwargs = False
-
-
-def refresh() -> None:
-    """Read EVENTX_RECORD_EVENTS and EVENTX_RECORD_KWARGS again (at start-up
-    and when a setting changes)."""
-    global enabled, _record_kwargs
-    from django.conf import settings
-
-    enabled = getattr(settings, "EVENTX_RECORD_EVENTS", False) is True
-    _record_kwargs = getattr(settings, "EVENTX_RECORD_KWARGS", False) is True
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("EVENTX_RECORD_EVENTS", "EVENTX_RECORD_KWARGS"):
-        refresh()
-
-
-setting_changed.connect(_on_setting_changed, dispatch_uid="eventx_signals.event_log.refresh")
 
 
 class Writer:
@@ -77,21 +43,28 @@ class Writer:
 
     def _reset(self) -> None:
         self.buffer: collections.deque[dict[str, Any]] = collections.deque()
-        self.dropped = 0
         self.written = 0
         self._wake = threading.Event()
         self._idle = threading.Condition(threading.Lock())
         self._writing = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._last_warning = float("-inf")  # the first warning is always logged
         # Events set by the writer once it has closed its connection.
         self._close_requests: list[threading.Event] = []
 
     def add(self, row: dict[str, Any]) -> None:
         if len(self.buffer) >= BUFFER_LIMIT:
-            self.buffer.popleft()
-            self.dropped += 1
+            try:
+                self.buffer.popleft()
+            except IndexError:  # the writer took the rows meanwhile
+                pass
+            else:
+                drops.add(
+                    OVERFLOW,
+                    1,
+                    f"{BUFFER_LIMIT:,} rows; receivers finished faster than the database "
+                    "took their rows",
+                )
         self.buffer.append(row)
         if self._thread is None:
             self._start()
@@ -104,14 +77,14 @@ class Writer:
                 return
             if not self._exit_hook:
                 self._exit_hook = True
-                process.after_exit_drain(self.flush_until)
+                process.after_exit_drain(self._flush_at_exit)
             thread = threading.Thread(target=self._serve, name="eventx-event-log", daemon=True)
             with process.process_signals_blocked():
                 thread.start()
             self._thread = thread
 
     def _serve(self) -> None:
-        from .backends import worker_connections
+        from ..backends import worker_connections
 
         # The first pass prunes. (Not "0.0 as the last prune": the monotonic
         # clock may start near 0 at boot, and would skip the first hour; for
@@ -126,6 +99,7 @@ class Writer:
                 self.write_pending()
                 last_write = time.monotonic()
                 connected = True
+            drops.report()
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + PRUNE_INTERVAL
                 self._prune()
@@ -143,7 +117,8 @@ class Writer:
                 connected = False
 
     def _prune(self) -> None:
-        from .backends import worker_connections
+        from ..backends import worker_connections
+        from .pruning import prune, retention_days
 
         try:
             worker_connections.before_job()
@@ -158,7 +133,7 @@ class Writer:
         writer thread the connection stays open (checked before, cared for
         after, as a worker thread's) until the writer has been idle a while;
         elsewhere (exit, a writer that is gone) this thread's is used."""
-        from .backends import worker_connections
+        from ..backends import worker_connections
 
         in_writer = threading.current_thread() is self._thread
         written = 0
@@ -181,26 +156,38 @@ class Writer:
         return written
 
     def _write(self, batch: list[dict[str, Any]]) -> int:
-        from .models import ReceiverRun
-
-        try:
-            ReceiverRun.objects.bulk_create([ReceiverRun(**row) for row in batch])
-        except Exception as exc:  # a database away, a missing table: never the receiver's problem
-            self.dropped += len(batch)
-            now = time.monotonic()
-            if now - self._last_warning > 60:
-                self._last_warning = now
-                logger.warning(
-                    "Could not write %d receiver runs to the event log (%s: %s); "
-                    "%d dropped so far. Is 'migrate' done for eventx_signals?",
-                    len(batch),
-                    type(exc).__name__,
-                    exc,
-                    self.dropped,
-                )
-            return 0
-        self.written += len(batch)
-        return len(batch)
+        """
+        Insert ``batch``; return how many rows were written. If the database
+        refuses it for what a row holds, insert each half of it again, and
+        so on, so that only the rows refused are dropped. If it fails for
+        any other reason (the database away, the table missing), every row
+        would fail alike: drop what is left of the batch at once.
+        """
+        written = failed_inserts = 0
+        parts = [batch]
+        while parts:
+            rows = parts.pop()
+            try:
+                _insert(rows)
+            except Exception as exc:  # never the receiver's problem
+                failed_inserts += 1
+                cause = f"{type(exc).__name__}: {exc}"
+                left = len(rows) + sum(len(part) for part in parts)
+                if not _refused_for_what_it_holds(exc):
+                    drops.add(WRITE_FAILED, left, cause)
+                    break
+                if failed_inserts >= MAX_FAILED_INSERTS:
+                    drops.add(REFUSED, left, f"{failed_inserts} INSERTs of one batch: {cause}")
+                    break
+                if len(rows) == 1:
+                    drops.add(REFUSED, 1, f"a run of {rows[0]['receiver']}: {cause}")
+                else:
+                    half = len(rows) // 2
+                    parts += [rows[half:], rows[:half]]  # the first half next
+            else:
+                written += len(rows)
+        self.written += written
+        return written
 
     def close_connection(self, timeout: float = 10.0) -> bool:
         """Write what is buffered, then have the writer close its database
@@ -221,7 +208,8 @@ class Writer:
     def flush_until(self, deadline: float) -> None:
         """Have the writer write everything buffered, waiting until
         ``deadline``; write what is left in this thread only if the writer
-        is gone (never inside the caller's transaction otherwise)."""
+        is gone (never inside the caller's transaction otherwise). Then log
+        every drop not logged yet."""
         thread = self._thread
         with self._idle:
             while (self.buffer or self._writing) and time.monotonic() < deadline:
@@ -231,85 +219,27 @@ class Writer:
                 self._idle.wait(min(0.05, max(0.0, deadline - time.monotonic())))
         if self.buffer and (thread is None or not thread.is_alive()):
             self.write_pending()
+        drops.report(everything=True)
+
+    def _flush_at_exit(self, deadline: float) -> None:
+        self.flush_until(deadline)
+        # What is still buffered dies with the process: count it and say so.
+        left = len(self.buffer)
+        self.buffer.clear()
+        drops.add(NOT_WRITTEN_AT_EXIT, left, "the writer was still busy at EVENTX_SHUTDOWN_TIMEOUT")
+        drops.report(everything=True)
 
 
-writer = Writer()
-process.reset_after_fork(writer._reset)
-_process_name = f"{socket.gethostname()}:{os.getpid()}"
+def _insert(rows: list[dict[str, Any]]) -> None:
+    from ..models import ReceiverRun
+
+    ReceiverRun.objects.bulk_create([ReceiverRun(**row) for row in rows])
 
 
-def _new_process_name() -> None:
-    global _process_name
-    _process_name = f"{socket.gethostname()}:{os.getpid()}"
+def _refused_for_what_it_holds(exc: Exception) -> bool:
+    """Whether the database refused rows for what they hold (a value out of
+    range, a constraint, text it cannot store), rather than failing for
+    every row alike (a connection lost, the table missing)."""
+    from django.db import DataError, IntegrityError
 
-
-process.reset_after_fork(_new_process_name)
-
-
-def record(
-    delivery: Any,
-    receiver: Any,
-    alias: str,
-    status: str,
-    started: float,
-    duration: float,
-    exc: BaseException | None,
-) -> None:
-    """Buffer one finished attempt (``started``: a ``time.time()`` value,
-    ``duration`` in seconds); called by ``Delivery`` when ``enabled``."""
-    try:
-        row = {
-            "event": signal_label(delivery.signal)[:255],
-            "sender": sender_label(delivery.sender)[:255],
-            "receiver": receiver_label(getattr(receiver, "eventx_listener", receiver))[:255],
-            "backend": alias[:100],
-            "status": status,
-            "attempt": delivery.attempt,
-            "queued_at": _datetime(delivery.queued_at),
-            "started_at": _datetime(started),
-            "finished_at": _datetime(started + duration),
-            "duration_ms": duration * 1000,
-            "process": _process_name,
-        }
-        if exc is not None:
-            row["error_type"] = f"{type(exc).__module__}.{type(exc).__qualname__}"[:255]
-            row["error_message"] = str(exc)[:MESSAGE_LIMIT]
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            row["traceback"] = text[-TRACEBACK_LIMIT:]
-        if _record_kwargs:
-            row["kwargs"] = repr(delivery.kwargs)[:KWARGS_LIMIT]
-        writer.add(row)
-    except Exception:  # recording must never break a receiver run
-        logger.exception("Could not record a receiver run in the event log.")
-
-
-def _datetime(timestamp: float | None) -> datetime.datetime | None:
-    from django.conf import settings
-
-    if timestamp is None:
-        return None
-    if not settings.USE_TZ:
-        return datetime.datetime.fromtimestamp(timestamp)
-    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
-
-
-def retention_days() -> float:
-    """EVENTX_RECORD_RETENTION_DAYS (the default for a bad value, which the
-    checks report)."""
-    from django.conf import settings
-
-    value = getattr(settings, "EVENTX_RECORD_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        return DEFAULT_RETENTION_DAYS
-    return float(value)
-
-
-def prune(older_than_days: float) -> int:
-    """Delete runs that finished more than ``older_than_days`` days ago."""
-    from django.utils import timezone
-
-    from .models import ReceiverRun
-
-    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
-    deleted, _ = ReceiverRun.objects.filter(finished_at__lt=cutoff).delete()
-    return int(deleted)
+    return isinstance(exc, (DataError, IntegrityError, ValueError, TypeError))
