@@ -4,7 +4,8 @@ out-of-process backends without an engine."""
 
 import json
 
-from eventx_signals.backends.out_of_process import OutOfProcessBackend, run_payload_in_worker
+from eventx_signals.backends.in_worker import run_payload_in_worker
+from eventx_signals.backends.out_of_process import OutOfProcessBackend
 
 
 class LoopbackBackend(OutOfProcessBackend):

@@ -15,7 +15,7 @@ from eventx_signals.backends.celery import TASK_NAME
 from eventx_signals.payload_signing import sign
 from tests.celery_app import app
 from tests.testapp.models import Order, Receipt
-from tests.testapp.signals import order_paid_celery
+from tests.testapp.signals import misbehaving_celery, order_paid_celery
 from tests.workers import celery_worker, redis_url, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -179,3 +179,31 @@ def test_a_run_whose_broker_was_down_is_sent_again_from_its_log_line(broker, cap
     receipt = Receipt.objects.get()
     assert (receipt.number, receipt.backend) == ("C-D", "celery")
     assert receipt.pid != os.getpid()
+
+
+@pytest.mark.parametrize(
+    "pool, worker_settings",
+    [("solo", {}), ("prefork", {"EVENTX_TEST_CELERY_ACKS_LATE": "1"})],
+    ids=["solo", "prefork-acks-late"],
+)
+def test_a_receiver_that_exits_fails_its_run_and_the_worker_goes_on(
+    broker, tmp_path, pool, worker_settings
+):
+    """sys.exit() in a receiver used to end a solo worker (the runs after it
+    never ran), and kill a prefork child again and again under README's
+    acks_late + reject_on_worker_lost (the message came back each time)."""
+    misbehaving_celery.send(sender=None, how="exit")
+    for n in range(3):
+        order_paid_celery.send(sender=Order, order=Order.objects.create(number=f"X-{n}"))
+    log = tmp_path / "worker.log"
+    with celery_worker(log, concurrency=1, pool=pool, **worker_settings) as process:
+        wait_until(
+            lambda: Receipt.objects.filter(number__startswith="X-").count() == 3,
+            60,
+            "the runs queued after it",
+        )
+        alive = process.poll() is None
+    assert alive, log.read_text()[-3000:]
+    # It ran once: no worker died, so nothing sent it again.
+    assert Receipt.objects.filter(number="bad:exit").count() == 1
+    assert "ReceiverFailed: builtins.SystemExit: 3" in log.read_text()

@@ -19,7 +19,7 @@ from eventx_signals.backends.base import backends
 from eventx_signals.backends.django_tasks import TASK_PATH, get_task
 from eventx_signals.payload_signing import sign
 from tests.testapp.models import Order, Receipt
-from tests.testapp.signals import order_paid_tasks
+from tests.testapp.signals import misbehaving_tasks, order_paid_tasks
 from tests.workers import run_db_worker_until_idle, start_db_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -321,3 +321,35 @@ def test_resend_reads_standard_input_and_sends_nothing_if_one_payload_is_bad(mon
     call_command("eventx", "resend", "-", stdout=StringIO())
     run_db_worker_until_idle()
     assert Receipt.objects.filter(number="T-9").count() == 2  # sent, then sent again
+
+
+def test_what_a_task_store_cannot_hold_never_ends_the_worker(caplog):
+    """A NUL in a receiver's exception killed db_worker (PostgreSQL text
+    cannot hold it) and left the task RUNNING for the next worker to die on;
+    NaN or a NUL in a return value failed a run that had succeeded."""
+    for how in ("nul-error", "exit", "nan", "nul-result", "fine"):
+        misbehaving_tasks.send(sender=None, how=how)
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-N"))
+    worker = run_db_worker_until_idle()  # fails unless the worker exits normally
+    statuses = {
+        row.args_kwargs["args"][0]["kwargs"].get("how", "receipt"): row.status
+        for row in DBTaskResult.objects.all()
+    }
+    assert statuses == {
+        "nul-error": "FAILED",
+        "exit": "FAILED",
+        "nan": "SUCCESSFUL",
+        "nul-result": "SUCCESSFUL",
+        "fine": "SUCCESSFUL",
+        "receipt": "SUCCESSFUL",
+    }
+    failed = {
+        row.args_kwargs["args"][0]["kwargs"]["how"]: row
+        for row in DBTaskResult.objects.filter(status="FAILED")
+    }
+    assert failed["exit"].exception_class_path == "eventx_signals.backends.in_worker.ReceiverFailed"
+    assert "builtins.SystemExit: 3" in failed["exit"].traceback
+    assert "a file name with a \\x00 in it" in failed["nul-error"].traceback
+    assert DBTaskResult.objects.get(args_kwargs__args__0__kwargs__how="nan").return_value is None
+    assert Receipt.objects.filter(number="T-N").exists()
+    assert "which a task store cannot hold" in worker.stderr

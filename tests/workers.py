@@ -80,7 +80,7 @@ def redis_url():
 
 
 @contextlib.contextmanager
-def celery_worker(log_path, concurrency=2):
+def celery_worker(log_path, concurrency=2, pool="threads", **env):
     """A real ``celery worker`` on the test app and queue, ready when yielded,
     stopped with a warm shutdown (SIGTERM) afterwards."""
     from tests.celery_app import app
@@ -90,12 +90,12 @@ def celery_worker(log_path, concurrency=2):
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker"),
-                *("--pool", "threads", "--concurrency", str(concurrency)),
+                *("--pool", pool, "--concurrency", str(concurrency)),
                 *("-Q", "eventx-test", "-n", name, "-l", "info"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
             ],
             cwd=ROOT,
-            env=worker_env(),
+            env={**worker_env(), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -17,11 +17,13 @@ from ..conf import shutdown_timeout
 from ..payloads import RetryScheduled
 from .base import seconds_error
 from .handoff import Handoffs
-from .out_of_process import OutOfProcessBackend, run_payload_in_worker
+from .in_worker import run_payload_in_worker
+from .out_of_process import OutOfProcessBackend
 
 try:
     import celery
     from celery import signals as celery_signals
+    from celery.exceptions import WorkerShutdown, WorkerTerminate
 except ImportError as exc:
     raise ImportError(
         "The celery backend needs Celery (pip install 'django-eventx[celery]')."
@@ -161,7 +163,12 @@ def register_task() -> None:
     def run_receiver(task: Any, payload: Any) -> Any:
         retries: list[tuple[dict[str, Any], float]] = []
         try:
-            return run_payload_in_worker(payload, lambda p, d: retries.append((p, d)))
+            return run_payload_in_worker(
+                payload,
+                lambda p, d: retries.append((p, d)),
+                # Celery's own way of stopping the worker (cold shutdown).
+                process_exits=(WorkerShutdown, WorkerTerminate),
+            )
         except RetryScheduled:
             next_payload, delay = retries[0]
             # Celery's own retry: the same task again, with the next attempt's payload.

@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from .base import bool_error
-from .out_of_process import OutOfProcessBackend, run_payload_in_worker
+from .in_worker import run_payload_in_worker
+from .out_of_process import OutOfProcessBackend
 
 try:  # Django 6.x
     from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends

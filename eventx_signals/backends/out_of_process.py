@@ -251,25 +251,6 @@ def _warn_runs_here(receiver: Any, signal: Any, problem: str, alias: str) -> Non
     )
 
 
-def run_payload_in_worker(
-    payload: Any, enqueue_retry: payloads.EnqueueRetry | None = None, extra_attempts: int = 0
-) -> Any:
-    """
-    The worker side of every out-of-process backend: run the receiver a
-    payload names and return its return value if it is JSON (an engine
-    stores it), else None. Raises what ``payloads.run_payload`` raises.
-    """
-    refetch = isinstance(payload, dict) and payload.get("refetch") is True
-    result = payloads.run_payload(
-        payload, refetch=refetch, enqueue_retry=enqueue_retry, extra_attempts=extra_attempts
-    )
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError):
-        return None
-    return result
-
-
 def payload_from_text(text: str) -> dict[str, Any]:
     """The payload in ``text``: a JSON object, or a log line holding one
     after ``Payload: `` (``payloads.payload_for_log``). Raises ValueError

@@ -1,6 +1,7 @@
 """Imported at start-up by EVENTX_AUTODISCOVER (in worker processes too)."""
 
 import os
+import sys
 import time
 
 from django.db.models.signals import post_save
@@ -9,7 +10,7 @@ from django.dispatch import receiver
 from eventx_signals import current_attempt, event_listener, get_event, retry
 
 from .models import Receipt, Shipment
-from .signals import order_paid_celery, order_paid_tasks
+from .signals import misbehaving_celery, misbehaving_tasks, order_paid_celery, order_paid_tasks
 
 
 @event_listener("order_placed")
@@ -34,6 +35,22 @@ def write_receipt(sender, order, fail_first=0, pause=0.0, **kwargs):
         backend=kwargs["signal"].backend,
     )
     return order.number
+
+
+@receiver(misbehaving_tasks)
+@receiver(misbehaving_celery)
+def misbehave(sender, how, **kwargs):
+    """Note the run, then end it the way ``how`` says."""
+    Receipt.objects.create(number=f"bad:{how}", attempt=current_attempt(), pid=os.getpid())
+    if how == "exit":
+        sys.exit(3)
+    if how == "nul-error":
+        raise ValueError("a file name with a \x00 in it")
+    if how == "nan":
+        return float("nan")
+    if how == "nul-result":
+        return "a\x00b"
+    return how
 
 
 @receiver(post_save, sender=Shipment)
