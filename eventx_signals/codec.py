@@ -26,6 +26,7 @@ import math
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 #: The key that marks a tagged value; a dict with this key travels tagged.
@@ -51,6 +52,71 @@ def encode_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
                 f"Keyword argument {name!r} cannot be sent to another process: {exc}"
             ) from None
     return encoded
+
+
+def encode_kwargs_describing(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Encode the keyword arguments of one of Django's own signals: one that
+    cannot travel (``origin``, the QuerySet of a ``QuerySet.delete()``; a
+    request) travels as an ``ArgumentDescription`` instead of failing
+    Django's code. Return the encoded arguments and the names described."""
+    encoded = {}
+    described = []
+    for name, value in kwargs.items():
+        try:
+            encoded[name] = encode(value)
+        except TypeError:
+            encoded[name] = describe(value)
+            described.append(name)
+    return encoded, described
+
+
+@dataclass(frozen=True)
+class ArgumentDescription:
+    """What a worker receives in the place of an argument of one of Django's
+    own signals that cannot travel: its type, and for a QuerySet its model,
+    database and, if it had been evaluated, the primary keys it held."""
+
+    #: The dotted path of the argument's type.
+    type_name: str
+    model: type | None = None
+    using: str | None = None
+    pks: tuple[Any, ...] | None = None
+
+
+def describe(value: Any) -> dict[str, Any]:
+    """The tagged description of a value that cannot travel."""
+    value_type = type(value)
+    description: dict[str, Any] = {
+        TAG: "described",
+        "type": f"{value_type.__module__}.{value_type.__qualname__}",
+    }
+    model = getattr(value, "model", None)
+    meta = getattr(model, "_meta", None)
+    if meta is not None and hasattr(value, "query") and hasattr(value, "db"):  # a QuerySet
+        description["label"] = meta.label
+        description["db"] = value.db
+        results = value.__dict__.get("_result_cache")  # loaded already: no query here
+        if results is not None:
+            try:
+                description["pks"] = [encode(getattr(row, "pk", None)) for row in results]
+            except TypeError:
+                pass
+    return description
+
+
+def _decode_description(data: dict[str, Any], refetch: bool) -> ArgumentDescription:
+    type_name = data["type"]
+    if not isinstance(type_name, str):
+        raise PayloadError("a described argument names its type as a string.")
+    label = data.get("label")
+    pks = data.get("pks")
+    using = data.get("db")
+    return ArgumentDescription(
+        type_name=type_name,
+        model=None if label is None else _get_model(label),
+        using=using if isinstance(using, str) else None,
+        pks=None if pks is None else tuple(_items({"v": pks}, False)),
+    )
 
 
 def encode(value: Any) -> Any:
@@ -101,7 +167,7 @@ def _load_model_class() -> type:
     return Model
 
 
-def _encode_instance(instance: Any) -> dict[str, Any]:
+def _encode_instance(instance: Any, with_related: bool = True) -> dict[str, Any]:
     meta = instance._meta
     values = instance.__dict__
     fields = {}
@@ -115,7 +181,7 @@ def _encode_instance(instance: Any) -> dict[str, Any]:
             fields[field.attname] = encode(value)
         except TypeError as exc:
             raise TypeError(f"field {meta.label}.{field.attname}: {exc}") from None
-    return {
+    encoded = {
         TAG: "model",
         "label": meta.label,
         "pk": encode(instance.pk),
@@ -123,6 +189,33 @@ def _encode_instance(instance: Any) -> dict[str, Any]:
         "adding": instance._state.adding,
         "fields": fields,
     }
+    related = _encode_related(instance) if with_related else None
+    if related:
+        encoded["related"] = related
+    return encoded
+
+
+def _encode_related(instance: Any) -> dict[str, Any]:
+    """The related objects the instance had loaded (``select_related``, an
+    attribute read before the send), one level deep: the worker sees them as
+    they were, as a thread-backend receiver does, instead of querying again.
+    One that cannot travel is left out (the worker then queries for it)."""
+    cache = instance._state.__dict__.get("fields_cache")  # internals, item 7
+    if not cache:
+        return {}
+    model = _model_class or _load_model_class()
+    related: dict[str, Any] = {}
+    for name, value in cache.items():
+        if not isinstance(name, str):
+            continue
+        if value is None:
+            related[name] = None
+        elif isinstance(value, model):
+            try:
+                related[name] = _encode_instance(value, with_related=False)
+            except TypeError:
+                continue
+    return related
 
 
 def _encode_class(cls: type) -> dict[str, Any]:
@@ -232,7 +325,21 @@ def _decode_instance(data: dict[str, Any], refetch: bool) -> Any:
     ]
     instance = model.from_db(db, [f.attname for f in model._meta.concrete_fields], values)
     instance._state.adding = bool(data.get("adding", False))
+    related = data.get("related")
+    if related is not None:
+        instance._state.fields_cache = _decode_related(related)
     return instance
+
+
+def _decode_related(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PayloadError("the related objects of a model instance must be a JSON object.")
+    related = {}
+    for name, value in data.items():
+        if value is not None and not (isinstance(value, dict) and value.get(TAG) == "model"):
+            raise PayloadError(f"the related object {name!r} is not a model instance.")
+        related[name] = None if value is None else _decode_instance(value, False)
+    return related
 
 
 def _decode_class(data: dict[str, Any], refetch: bool) -> type:
@@ -282,4 +389,5 @@ _DECODERS: dict[str, Callable[[dict[str, Any], bool], Any]] = {
     "model": _decode_instance,
     "modelclass": lambda data, refetch: _get_model(data["label"]),
     "class": _decode_class,
+    "described": _decode_description,
 }

@@ -181,12 +181,15 @@ def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return snapshot
 
 
-def copy_instance(instance: Any) -> Any:
+def copy_instance(instance: Any, related: bool = True) -> Any:
     """
     Copy a model instance as Django's pickling does (field values, the
-    instance's state with its cache of related objects copied shallowly,
-    prefetched results shared), without the pickle protocol's detour through
-    ``apps.get_model()``: about five times cheaper than ``copy.copy()``.
+    instance's state, prefetched results shared), without the pickle
+    protocol's detour through ``apps.get_model()``: about five times cheaper
+    than ``copy.copy()``. The related objects it had loaded (its
+    ``fields_cache``) are copied too, one level deep (``related``), as the
+    out-of-process backends send them: a receiver sees them as they were
+    when sent, on every backend.
     """
     model_state = _model_state_class or _load_model_classes()[1]
     old_state = instance.__dict__.get("_state")
@@ -194,9 +197,15 @@ def copy_instance(instance: Any) -> Any:
         return copy.copy(instance)  # a state of some other kind: be general
     new_state = object.__new__(model_state)
     state_dict = old_state.__dict__.copy()
-    fields_cache = state_dict.get("fields_cache")
+    fields_cache = state_dict.get("fields_cache")  # internals, item 7
     if fields_cache:
-        state_dict["fields_cache"] = fields_cache.copy()
+        model = _model_class or _load_model_classes()[0]
+        state_dict["fields_cache"] = {
+            name: copy_instance(value, related=False)
+            if related and isinstance(value, model)
+            else value
+            for name, value in fields_cache.items()
+        }
     new_state.__dict__ = state_dict
     values = instance.__dict__.copy()
     values["_state"] = new_state

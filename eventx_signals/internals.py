@@ -39,6 +39,15 @@ instead of a crash.
    asgiref that stopped reading the attributes ignores them; either way
    each run gets a loop of its own, as ``async_to_sync`` makes by itself.
 
+7. Django's ``ModelState.fields_cache`` (``instance._state.fields_cache``,
+   the related objects an instance has loaded): the snapshot of an instance
+   copies it one level deep (``delivery.copy_instance``), and the payload
+   codec sends it (``codec``), so that a receiver sees those objects as they
+   were at send time on every backend. Read with ``__dict__.get()``:
+   fallback, where Django keeps that cache elsewhere, nothing is copied or
+   sent, and a receiver reads related objects from the database, as it
+   would on its own.
+
 And one assumption about Django rather than a name: outside an event loop,
 ``django.db.connections[alias]`` returns the same wrapper for the life of a
 thread (its ``Local`` is thread-local there). ``transactions.py`` caches

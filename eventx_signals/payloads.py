@@ -97,7 +97,14 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
         problems = dict.fromkeys(range(len(delivery.receivers)), f"has a signal that {problem}")
         return [None] * len(delivery.receivers), problems
     reference = signal_reference(signal)
-    kwargs = codec.encode_kwargs(delivery.kwargs)
+    if reference.get("signal", "").startswith("django."):
+        # Django's own signal: Django's code sends it, and must never fail
+        # because an argument it adds cannot travel.
+        kwargs, described = codec.encode_kwargs_describing(delivery.kwargs)
+        for name in described:
+            _warn_described(reference["signal"], name, delivery.kwargs[name])
+    else:
+        kwargs = codec.encode_kwargs(delivery.kwargs)
     try:
         sender = codec.encode(delivery.sender)
     except TypeError as exc:
@@ -125,6 +132,25 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
         }
         for index in range(len(ids))
     ], problems
+
+
+# Arguments already warned about, by (signal, name, type).
+_described: set[tuple[str, str, str]] = set()
+
+
+def _warn_described(signal: str, name: str, value: Any) -> None:
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if (signal, name, kind) in _described:
+        return
+    _described.add((signal, name, kind))
+    logger.warning(
+        "The argument %r of %s (a %s) cannot be sent to another process; receivers "
+        "there get an eventx_signals.codec.ArgumentDescription of it (its type, and for a "
+        "QuerySet its model and database) instead. (Logged once per argument and type.)",
+        name,
+        signal,
+        kind,
+    )
 
 
 def round_trip(delivery: Delivery) -> None:

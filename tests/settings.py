@@ -128,11 +128,15 @@ if os.environ.get("EVENTX_TEST_WORKER_DATABASE"):
         "NAME": os.environ["EVENTX_TEST_WORKER_DATABASE"],
     }
 
-# A worker process of the post_save test makes post_save async, as the
-# project it serves does (tests/test_django_tasks_backend.py).
+# A worker process of the post_save and post_delete tests makes them async,
+# as the project it serves does (tests/test_django_tasks_backend.py).
 if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
     EVENTX_ASYNC_SIGNALS = {
-        "django.db.models.signals.post_save": {"senders": ["testapp.Shipment"], "backend": "tasks"}
+        "django.db.models.signals.post_save": {"senders": ["testapp.Shipment"], "backend": "tasks"},
+        "django.db.models.signals.post_delete": {
+            "senders": ["testapp.Shipment"],
+            "backend": "tasks",
+        },
     }
 
 # A worker process of the event log tests records its runs.

@@ -353,3 +353,24 @@ def test_what_a_task_store_cannot_hold_never_ends_the_worker(caplog):
     assert DBTaskResult.objects.get(args_kwargs__args__0__kwargs__how="nan").return_value is None
     assert Receipt.objects.filter(number="T-N").exists()
     assert "which a task store cannot hold" in worker.stderr
+
+
+def test_a_queryset_delete_with_post_delete_in_the_worker():
+    """QuerySet.delete() passes origin=<QuerySet> to post_delete: the delete
+    used to fail with TypeError, and the rows stayed."""
+    from django.db.models.signals import post_delete
+
+    from eventx_signals import patched_signal
+    from tests.testapp.models import Shipment
+
+    order = Order.objects.create(number="T-11")
+    for _ in range(2):
+        Shipment.objects.create(order=order)
+    with patched_signal(post_delete, senders=[Shipment], backend="tasks"):
+        Shipment.objects.filter(order=order).delete()
+    assert not Shipment.objects.exists()
+    deletions = Receipt.objects.filter(number__startswith="del:")
+    assert not deletions.exists()  # not run here
+    run_db_worker_until_idle(EVENTX_TEST_ASYNC_POST_SAVE="1")
+    assert list(deletions.values_list("number", flat=True)) == ["del:QuerySet"] * 2
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}

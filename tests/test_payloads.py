@@ -4,6 +4,7 @@ only among connected receivers, refused otherwise."""
 import json
 import logging
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import transaction
@@ -365,3 +366,130 @@ def test_a_sender_a_caching_signal_cannot_hold_is_refused_not_raised(loopback, c
         assert any("Refused a payload" in r.getMessage() for r in caplog.records)
     finally:
         cached_by_sender.disconnect(on_shipped)
+
+
+# -- what Django adds, and what an instance had loaded ----------------------------
+
+deletions = []
+
+
+@contextmanager
+def loopback_alias():
+    """EVENTX_BACKENDS with a "loopback" alias; yields its backend."""
+    with override_settings(
+        EVENTX_BACKENDS={
+            "default": {"BACKEND": "eventx_signals.backends.thread.ThreadBackend"},
+            "loopback": {"BACKEND": "tests.loopback.LoopbackBackend"},
+        }
+    ):
+        yield backends["loopback"]
+
+
+def on_shipment_deleted(sender, instance, origin=None, **kwargs):
+    deletions.append((instance.pk, origin))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queryset_delete_deletes_and_its_origin_travels_as_a_description(caplog):
+    """Django passes post_delete the QuerySet a delete started from
+    (origin=); it cannot travel, and used to fail every queryset delete
+    (the admin's "delete selected" included) with TypeError."""
+    from django.db.models.signals import post_delete
+
+    from eventx_signals.codec import ArgumentDescription
+    from tests.testapp.models import Shipment
+
+    order = Order.objects.create(number="D-1")
+    for _ in range(3):
+        Shipment.objects.create(order=order)
+    post_delete.connect(on_shipment_deleted, sender=Shipment)
+    deletions.clear()
+    caplog.set_level(logging.WARNING, "eventx_signals")
+    try:
+        with loopback_alias() as loop, patched_signal(post_delete, backend="loopback"):
+            Shipment.objects.filter(order=order).delete()  # raised TypeError
+            assert not Shipment.objects.exists()
+            assert len(loop.sent) == 3
+            loop.run_all()
+    finally:
+        post_delete.disconnect(on_shipment_deleted, sender=Shipment)
+    origins = [origin for _, origin in deletions]
+    assert len(origins) == 3
+    assert origins[0] == ArgumentDescription(
+        type_name="django.db.models.query.QuerySet", model=Shipment, using="default"
+    )
+    warnings = [r.getMessage() for r in caplog.records if "ArgumentDescription" in r.getMessage()]
+    assert len(warnings) == 1 and "'origin'" in warnings[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_instance_delete_sends_its_origin_as_the_instance():
+    from django.db.models.signals import post_delete
+
+    from tests.testapp.models import Shipment
+
+    shipment = Shipment.objects.create(order=Order.objects.create(number="D-2"))
+    post_delete.connect(on_shipment_deleted, sender=Shipment)
+    deletions.clear()
+    try:
+        with loopback_alias() as loop, patched_signal(post_delete, backend="loopback"):
+            shipment.delete()
+            loop.run_all()
+    finally:
+        post_delete.disconnect(on_shipment_deleted, sender=Shipment)
+    [(pk, origin)] = deletions
+    assert isinstance(origin, Shipment) and origin.pk == pk
+
+
+related_seen = []
+
+
+def on_shipped_with_order(sender, shipment, **kwargs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        related_seen.append((shipment.order.number, len(queries)))
+
+
+shipment_sent = AsyncSignal(backend=LOOPBACK)
+shipment_sent_here = AsyncSignal()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["out of process", "thread"])
+def test_related_objects_loaded_at_send_time_are_seen_as_they_were(backend):
+    """One level of the instance's loaded related objects travels with it:
+    on every backend the receiver sees shipment.order as it was at send time,
+    without a query (the workers of the other backends used to query again
+    and see later values, or DoesNotExist)."""
+    from tests.testapp.models import Shipment
+
+    shipment = Shipment.objects.create(order=Order.objects.create(number="R-1"))
+    shipment = Shipment.objects.select_related("order").get(pk=shipment.pk)
+    signal = shipment_sent if backend == "out of process" else shipment_sent_here
+    related_seen.clear()
+    LOOPBACK.sent.clear()
+    gate = threading.Event()
+
+    def wait_for_the_gate(sender, **kwargs):
+        gate.wait(10)
+
+    if backend == "thread":  # holds the worker until the caller changed the order
+        signal.connect(wait_for_the_gate)
+    signal.connect(on_shipped_with_order)
+    try:
+        responses = signal.send(sender=Shipment, shipment=shipment)
+        shipment.order.number = "changed after send"  # in memory
+        Order.objects.update(number="changed in db")
+        if backend == "out of process":
+            LOOPBACK.run_all()
+        else:
+            gate.set()
+            for _, future in responses:
+                future.result(10)
+    finally:
+        signal.disconnect(on_shipped_with_order)
+        signal.disconnect(wait_for_the_gate)
+        LOOPBACK.sent.clear()
+    assert related_seen == [("R-1", 0)]

@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from eventx_signals import current_attempt, event_listener, get_event, retry
@@ -62,6 +62,14 @@ def record_shipment(sender, instance, created, **kwargs):
         total=instance.weight,
         pid=os.getpid(),
     )
+
+
+@receiver(post_delete, sender=Shipment)
+def record_shipment_deletion(sender, instance, origin=None, **kwargs):
+    """A post_delete receiver, made async (django_tasks backend) by the test
+    of queryset deletes: notes what the origin of the delete came as."""
+    kind = getattr(origin, "type_name", type(origin).__qualname__).rsplit(".", 1)[-1]
+    Receipt.objects.create(number=f"del:{kind}", pid=os.getpid())
 
 
 if os.environ.get("EVENTX_TEST_WORKER_RELEASE") != "previous":
