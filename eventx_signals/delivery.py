@@ -14,6 +14,7 @@ import copy
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -255,10 +256,12 @@ class Delivery:
         "attempt",
         "encoded",
         "queued_at",
+        "_dispatch_id",
     )
     #: The JSON payloads of a serialising backend, set at send time (None
     #: for a receiver that runs in this process instead).
     encoded: list[dict[str, Any] | None]
+    _dispatch_id: str
 
     def __init__(
         self,
@@ -290,6 +293,21 @@ class Delivery:
 
     def __len__(self) -> int:
         return len(self.receivers)
+
+    @property
+    def dispatch_id(self) -> str:
+        """The id of the dispatch this delivery runs receivers of (a UUID,
+        as 32 hex digits), shared by its parts and later attempts; made on
+        first use, since most sends never need it."""
+        try:
+            return self._dispatch_id
+        except AttributeError:
+            self._dispatch_id = uuid.uuid4().hex
+            return self._dispatch_id
+
+    @dispatch_id.setter
+    def dispatch_id(self, value: str) -> None:
+        self._dispatch_id = value
 
     def responses(self) -> list[tuple[Any, Future[Any]]]:
         """``[(receiver, future), ...]``, what ``send()`` returns."""
@@ -443,6 +461,7 @@ class Delivery:
         piece.robust = self.robust
         piece.attempt = self.attempt
         piece.queued_at = self.queued_at
+        piece.dispatch_id = self.dispatch_id
         return piece
 
     def next_attempt(self, index: int) -> Delivery:
@@ -459,6 +478,7 @@ class Delivery:
         following.robust = self.robust
         following.attempt = self.attempt + 1
         following.queued_at = self.queued_at
+        following.dispatch_id = self.dispatch_id
         retries.set_attempt(following.context, following.attempt)
         return following
 

@@ -123,6 +123,7 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
         else {
             "v": VERSION,
             **reference,
+            "dispatch": delivery.dispatch_id,
             "receiver": ids[index],
             "sender": sender,
             "kwargs": kwargs,
@@ -243,6 +244,9 @@ def decode_payload(payload: Any, refetch: bool = False, extra_attempts: int = 0)
         signal, sender, kwargs, [receiver], 0 if is_async else 1, bool(payload.get("robust"))
     )
     delivery.attempt = attempt
+    dispatch = payload.get("dispatch")
+    if isinstance(dispatch, str) and dispatch:
+        delivery.dispatch_id = dispatch[:64]
     queued_at = payload.get("queued_at")
     if isinstance(queued_at, (int, float)) and not isinstance(queued_at, bool):
         delivery.queued_at = float(queued_at)

@@ -5,8 +5,10 @@ import datetime
 import decimal
 import json
 import os
+import re
 import signal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -323,6 +325,29 @@ def test_resend_reads_standard_input_and_sends_nothing_if_one_payload_is_bad(mon
     assert Receipt.objects.filter(number="T-9").count() == 2  # sent, then sent again
 
 
+def test_resend_sends_a_run_found_twice_once_and_checks_every_line_first():
+    """README's grep | resend recipe finds a payload refused twice twice; a
+    NaN passed the command's check and failed at PostgreSQL after earlier
+    lines had been sent."""
+    order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-12"))
+    genuine = DBTaskResult.objects.get().args_kwargs["args"][0]
+    DBTaskResult.objects.all().delete()
+    line = f"ERROR Refused a payload: ... Payload: {json.dumps(genuine)}"
+    nan = f'ERROR ... Payload: {json.dumps(genuine)[:-1]}, "x": NaN}}'
+    tampered = json.dumps({**genuine, "kwargs": {**genuine["kwargs"], "fail_first": 0}})
+
+    for bad, why in [(nan, "NaN and Infinity are not JSON"), (tampered, "signature")]:
+        with pytest.raises(CommandError, match=f"Payload 2: .*{why}.* Nothing was sent"):
+            call_command("eventx", "resend", line, bad, stdout=StringIO())
+        assert not DBTaskResult.objects.exists()
+
+    out = StringIO()
+    call_command("eventx", "resend", line, line, stdout=out)
+    assert "Skipped payload 2: the same run as payload 1." in out.getvalue()
+    assert "Sent 1 receiver runs again." in out.getvalue()
+    assert DBTaskResult.objects.count() == 1
+
+
 def test_what_a_task_store_cannot_hold_never_ends_the_worker(caplog):
     """A NUL in a receiver's exception killed db_worker (PostgreSQL text
     cannot hold it) and left the task RUNNING for the next worker to die on;
@@ -374,3 +399,15 @@ def test_a_queryset_delete_with_post_delete_in_the_worker():
     run_db_worker_until_idle(EVENTX_TEST_ASYNC_POST_SAVE="1")
     assert list(deletions.values_list("number", flat=True)) == ["del:QuerySet"] * 2
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+def test_each_start_of_db_worker_has_an_id_of_its_own_as_readme_says():
+    """requeue --worker-id of a dead worker must never take back a live
+    worker's run: README's db_worker command gives no fixed id, and each
+    start gets one of its own, in its first log line."""
+    readme = (Path(__file__).resolve().parent.parent / "README.rst").read_text()
+    commands = re.findall(r"manage\.py db_worker[^`]*", readme.replace("\n    ", " "))
+    assert commands and all("--worker-id" not in command for command in commands)
+    outputs = [run_db_worker_until_idle() for _ in range(2)]
+    ids = [re.search(r"worker_id=(\S+)", o.stdout + o.stderr).group(1) for o in outputs]
+    assert ids[0] != ids[1]

@@ -17,7 +17,7 @@ from celery import Celery
 from eventx_signals import AsyncSignal, stats
 from eventx_signals.backends.celery import CeleryBackend
 from eventx_signals.backends.handoff import HandoffTimeout
-from eventx_signals.backends.out_of_process import payload_from_text
+from eventx_signals.backends.resend import payload_from_text
 from tests.testapp.models import Order
 
 

@@ -14,7 +14,7 @@ from django.test import override_settings
 from eventx_signals import AsyncSignal, codec, event_listener, patched_signal, stats, trigger_event
 from eventx_signals.backends.base import backends
 from eventx_signals.backends.in_worker import run_payload_in_worker
-from eventx_signals.backends.out_of_process import payload_from_text
+from eventx_signals.backends.resend import payload_from_text
 from eventx_signals.payload_signing import sign
 from eventx_signals.payloads import RefusedPayload, run_payload
 from eventx_signals.retries import current_attempt, retry

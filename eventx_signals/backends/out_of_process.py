@@ -7,7 +7,6 @@ resolves to the engine's own handle.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -18,11 +17,10 @@ from asgiref.sync import sync_to_async
 
 from .. import payload_signing, payloads
 from ..delivery import Delivery, ReceiverFuture
-from ..exceptions import InvalidBackend
 from ..labels import receiver_label, signal_label
 from ..stats import counters
 from ..transactions import submit_on_commit
-from .base import BaseBackend, backends, bool_error
+from .base import BaseBackend, bool_error
 from .thread import RateLimitedLog, ThreadBackend
 
 logger = logging.getLogger("eventx_signals")
@@ -249,49 +247,3 @@ def _warn_runs_here(receiver: Any, signal: Any, problem: str, alias: str) -> Non
         alias,
         alias,
     )
-
-
-def payload_from_text(text: str) -> dict[str, Any]:
-    """The payload in ``text``: a JSON object, or a log line holding one
-    after ``Payload: `` (``payloads.payload_for_log``). Raises ValueError
-    saying what is wrong."""
-    prefix = payloads.LOGGED_PAYLOAD_PREFIX
-    text = text.strip()
-    candidates = [text]
-    start = text.find(prefix)
-    while start >= 0:  # the message before it may hold the prefix too
-        candidates.append(text[start + len(prefix) :])
-        start = text.find(prefix, start + 1)
-    for candidate in candidates:
-        try:
-            payload = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(payload, dict):
-            return payload
-    raise ValueError(
-        f"it is neither a JSON object nor a log line holding one after {prefix.strip()!r}"
-    )
-
-
-def backend_to_resend(payload: dict[str, Any]) -> OutOfProcessBackend:
-    """
-    The backend that takes a payload, as logged when its hand-off failed or
-    a worker refused it, again: the one of the alias it names. The worker
-    checks it as it checks every payload. Raises ValueError if the payload
-    names no alias of an out-of-process backend.
-    """
-    alias = payload.get("backend")
-    if not isinstance(alias, str) or not alias:
-        raise ValueError("the payload names no backend alias (its 'backend' key)")
-    try:
-        backend = backends[alias]
-    except InvalidBackend as exc:
-        raise ValueError(str(exc).rstrip(".")) from exc
-    if not isinstance(backend, OutOfProcessBackend):
-        raise ValueError(
-            f"the backend alias {alias!r} ({type(backend).__name__}) runs receivers in "
-            "this process; only payloads of the django_tasks and celery backends are "
-            "sent again"
-        )
-    return backend

@@ -84,7 +84,8 @@ class Command(BaseCommand):
             "in django-tasks-db ready again.",
             description="A django-tasks-db worker killed hard (SIGKILL, a lost machine) "
             "leaves the task it was running RUNNING for ever. Requeue those last claimed "
-            "by the given worker ids (start workers with --worker-id to know them), "
+            "by the given worker ids (each start of db_worker has an id of its own, "
+            "in its first log line: 'Starting worker worker_id=...'), "
             "and/or those running for longer than --running-for seconds. Their receivers "
             "run again: make them idempotent.",
         )
@@ -202,31 +203,32 @@ class Command(BaseCommand):
         self.stdout.write(f"Requeued {count} receiver runs.")
 
     def handle_resend(self, texts: list[str]) -> None:
-        from eventx_signals.backends.out_of_process import backend_to_resend, payload_from_text
+        from eventx_signals.backends.resend import plan
 
         if not texts or texts == ["-"]:
             texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
-        # Every payload is checked before any is sent, so that a typo sends nothing.
-        runs = []
-        for number, text in enumerate(texts, 1):
+        try:
+            resend = plan(texts)  # every line checked before any is sent
+        except ValueError as exc:
+            raise CommandError(f"{exc} Nothing was sent.") from exc
+        for number, first in resend.repeats:
+            self.stdout.write(f"Skipped payload {number}: the same run as payload {first}.")
+        for sent, (number, payload, backend) in enumerate(resend.runs):
             try:
-                payload = payload_from_text(text)
-                runs.append((payload, backend_to_resend(payload)))
-            except ValueError as exc:
-                raise CommandError(f"Payload {number}: {exc}.") from exc
-        for number, (payload, backend) in enumerate(runs, 1):
-            try:
-                handle = backend.enqueue(payload)
+                handle = backend.hand_off(payload)
             except Exception as exc:  # the engine is still away
+                unsent = ", ".join(str(n) for n, _, _ in resend.runs[sent:])
                 raise CommandError(
                     f"Payload {number}: the {backend.alias!r} backend did not take it "
-                    f"({type(exc).__name__}: {exc}); sent {number - 1} of {len(runs)}."
+                    f"({type(exc).__name__}: {exc}); sent {sent} of {len(resend.runs)}. "
+                    f"Not sent: payloads {unsent}; send those lines again once the "
+                    "engine is back."
                 ) from exc
             self.stdout.write(
                 f"Sent a run of {payload.get('receiver')} to {backend.alias!r}: "
                 f"{getattr(handle, 'id', handle)}"
             )
-        self.stdout.write(f"Sent {len(runs)} receiver runs again.")
+        self.stdout.write(f"Sent {len(resend.runs)} receiver runs again.")
 
     def handle_list(self) -> None:
         from eventx_signals.inventory import collect
