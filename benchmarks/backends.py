@@ -66,6 +66,8 @@ RESULTS = HERE / "results" / "backends.json"
 # hand-off; each engine costs the caller at least 50x the thread backend.
 OURS_RAW_TARGET = 1.15
 ENGINE_THREAD_TARGET = 50.0
+# Signing the payload adds at most 5% to the hand-off.
+SIGNING_TARGET = 1.05
 
 
 def database_settings(url: str) -> dict[str, object]:
@@ -245,11 +247,29 @@ def our_payload(order: Order) -> dict:
 
 LABELS = {
     "celery_ours": "Celery: AsyncSignal.send",
+    "celery_unsigned": "Celery: AsyncSignal.send, payload unsigned",
     "celery_raw": "Celery: bare_task.apply_async",
     "tasks_ours": "Django Tasks: AsyncSignal.send",
+    "tasks_unsigned": "Django Tasks: AsyncSignal.send, payload unsigned",
     "tasks_raw": "Django Tasks: bare_task.enqueue",
     "thread": "thread backend: AsyncSignal.send",
 }
+
+
+def unsigned(measure):
+    """``measure()`` with payload signing turned off (the benchmark's own
+    switch: a worker would refuse these payloads, and none runs here)."""
+    from eventx_signals import payload_signing
+
+    def measured():
+        sign = payload_signing.sign
+        payload_signing.sign = lambda payload: payload
+        try:
+            return measure()
+        finally:
+            payload_signing.sign = sign
+
+    return measured
 
 
 def contenders(order: Order, payload: dict, sends: int) -> dict:
@@ -285,8 +305,10 @@ def contenders(order: Order, payload: dict, sends: int) -> dict:
 
     return {
         "celery_ours": celery_ours,
+        "celery_unsigned": unsigned(celery_ours),
         "celery_raw": celery_raw,
         "tasks_ours": tasks_ours,
+        "tasks_unsigned": unsigned(tasks_ours),
         "tasks_raw": tasks_raw,
         "thread": thread,
     }
@@ -355,7 +377,8 @@ def main() -> int:
         expected = (args.rounds + 1) * args.sends
         messages, rows = celery_messages(), task_rows()
         delivered = {"celery": messages, "tasks": rows}
-        if messages != 2 * expected or set(rows.values()) != {expected}:
+        # Our sends (signed and unsigned) and the bare task's, per engine.
+        if messages != 3 * expected or set(rows.values()) != {expected, 2 * expected}:
             print(f"WARNING: expected {expected} hand-offs per contender, found {delivered}\n")
         profile = profile_ours(order, args.sends) if args.profile else None
     finally:
@@ -365,12 +388,16 @@ def main() -> int:
     wall = {name: [w / 1000 for w, _ in values] for name, values in samples.items()}
     cpu = {name: [c / 1000 for _, c in values] for name, values in samples.items()}
     ratios = {
+        "celery signed/unsigned": paired_ratio(wall["celery_ours"], wall["celery_unsigned"]),
+        "tasks signed/unsigned": paired_ratio(wall["tasks_ours"], wall["tasks_unsigned"]),
         "celery ours/raw": paired_ratio(wall["celery_ours"], wall["celery_raw"]),
         "tasks ours/raw": paired_ratio(wall["tasks_ours"], wall["tasks_raw"]),
         "celery/thread": paired_ratio(wall["celery_ours"], wall["thread"]),
         "tasks/thread": paired_ratio(wall["tasks_ours"], wall["thread"]),
     }
     cpu_ratios = {
+        "celery signed/unsigned": paired_ratio(cpu["celery_ours"], cpu["celery_unsigned"]),
+        "tasks signed/unsigned": paired_ratio(cpu["tasks_ours"], cpu["tasks_unsigned"]),
         "celery ours/raw": paired_ratio(cpu["celery_ours"], cpu["celery_raw"]),
         "tasks ours/raw": paired_ratio(cpu["tasks_ours"], cpu["tasks_raw"]),
     }
@@ -394,6 +421,18 @@ def main() -> int:
         end="\n\n",
     )
     targets = [
+        (
+            "Celery: signed / unsigned",
+            ratios["celery signed/unsigned"],
+            f"<= {SIGNING_TARGET:.2f}x",
+            ratios["celery signed/unsigned"] <= SIGNING_TARGET,
+        ),
+        (
+            "Django Tasks: signed / unsigned",
+            ratios["tasks signed/unsigned"],
+            f"<= {SIGNING_TARGET:.2f}x",
+            ratios["tasks signed/unsigned"] <= SIGNING_TARGET,
+        ),
         (
             "Celery: ours / raw",
             ratios["celery ours/raw"],
