@@ -24,9 +24,9 @@ def readme_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 
 def _teardown(namespace: dict[str, Any]) -> None:
-    from eventx_signals.testing import wait_for_events
+    from eventx_signals.testing import wait_for_runs
 
-    wait_for_events(timeout=30)
+    wait_for_runs(timeout=30)
 
 
 def _setup(namespace: dict[str, Any]) -> None:
@@ -38,7 +38,7 @@ def _setup(namespace: dict[str, Any]) -> None:
     from django.contrib.auth.models import User
     from django.core import mail
 
-    from eventx_signals.testing import wait_for_events
+    from eventx_signals.testing import wait_for_runs
     from tests.testapp.models import Order
     from tests.testapp.signals import order_paid_tasks
 
@@ -48,7 +48,7 @@ def _setup(namespace: dict[str, Any]) -> None:
     shop.signals = types.ModuleType("shop.signals")
     shop.signals.order_paid = order_paid_tasks
     sys.modules.update({"shop": shop, "shop.models": shop.models, "shop.signals": shop.signals})
-    namespace.update(User=User, mail=mail, wait_for_events=wait_for_events)
+    namespace.update(User=User, mail=mail, wait_for_runs=wait_for_runs)
     namespace["config_problems"] = _config_problems
 
 

@@ -123,7 +123,7 @@ from django.db import connection
 
 from eventx_signals import AsyncSignal
 from eventx_signals.backends.out_of_process import OutOfProcessBackend
-from eventx_signals.signals import send_in_background
+from eventx_signals.dispatch.signals import send_in_background
 from tests.testapp.models import Order
 
 try:  # Django 6.x
@@ -259,7 +259,7 @@ LABELS = {
 def unsigned(measure):
     """``measure()`` with payload signing turned off (the benchmark's own
     switch: a worker would refuse these payloads, and none runs here)."""
-    from eventx_signals import payload_signing
+    from eventx_signals.backends.out_of_process import signing as payload_signing
 
     def measured():
         sign = payload_signing.sign
@@ -273,7 +273,7 @@ def unsigned(measure):
 
 
 def contenders(order: Order, payload: dict, sends: int) -> dict:
-    from eventx_signals.testing import wait_for_events
+    from eventx_signals.testing import wait_for_runs
 
     def timed(send) -> tuple[float, float]:
         """(wall ns, caller CPU ns) per dispatch; what a send returns is
@@ -300,7 +300,7 @@ def contenders(order: Order, payload: dict, sends: int) -> dict:
 
     def thread():
         result = timed(lambda: order_saved_thread.send(sender=Order, instance=order, created=True))
-        wait_for_events(timeout=60)  # drained outside the timed region
+        wait_for_runs(timeout=60)  # drained outside the timed region
         return result
 
     return {

@@ -24,7 +24,7 @@ from harness import (
 
 from eventx_signals import AsyncSignal, stats
 from eventx_signals.backends import backends
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 
 def noop_receiver(sender, **kwargs):
@@ -62,7 +62,7 @@ def bench_request_path(quick: bool) -> tuple[str, dict[str, float]]:
 
     def eventx_send() -> float:
         elapsed = timed(deferred.send, None)
-        wait_for_events(timeout=60)
+        wait_for_runs(timeout=60)
         return elapsed
 
     def executor_submit() -> float:
@@ -190,7 +190,7 @@ def bench_throughput(quick: bool) -> tuple[str, dict[int, float]]:
                 cpu, start = time.process_time(), time.perf_counter()
                 for _ in repeat(None, n):
                     send(None)
-                wait_for_events(timeout=120)
+                wait_for_runs(timeout=120)
                 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
                 return n / wall, cpu / n * 1e6
 
@@ -284,7 +284,7 @@ def bench_memory(quick: bool) -> tuple[str, dict[str, float]]:
         finally:
             gate.set()
             blocker.disconnect(hold_worker)
-        wait_for_events(timeout=60)
+        wait_for_runs(timeout=60)
         return grown, queued
 
     rss_growth, queued = fill_queue(rss_bytes)  # without tracemalloc's own overhead

@@ -57,7 +57,7 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from eventx_signals import AsyncSignal, patch_signal
 
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 scenario, eventx, count, batch = sys.argv[1], sys.argv[2] == "eventx", int(sys.argv[3]), int(sys.argv[4])
 drain = sys.argv[5] == "drain"
 def noop(sender, **kwargs): pass
@@ -84,7 +84,7 @@ for start in range(0, count, batch):
     for _ in range(min(batch, count - start)):
         send(*args, **kwargs)
     if drain:
-        release.set(); wait_for_events(600)  # then runs it, as it would
+        release.set(); wait_for_runs(600)  # then runs it, as it would
 import os; os._exit(0)
 """
 

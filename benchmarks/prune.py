@@ -1,14 +1,14 @@
 """
-Pruning the event log with an audit-style post_delete receiver connected. Run from the
+Pruning the run log with an audit-style post_delete receiver connected. Run from the
 repository root:
 
     python benchmarks/prune.py                  # 500,000 old rows
     python benchmarks/prune.py --rows 50000
 
-Deletes ``--rows`` event log rows older than the retention twice, from the
+Deletes ``--rows`` run log rows older than the retention twice, from the
 same freshly seeded table (plus 1,000 recent rows that must stay), each time
 in a fresh child process set up as a project that has such a receiver:
-``EVENTX_RECORD_EVENTS`` on, ``post_delete`` made async by
+``EVENTX_RECORD_RUNS`` on, ``post_delete`` made async by
 ``EVENTX_ASYNC_SIGNALS`` (thread backend, default options), and a
 ``@receiver(post_delete)`` with no sender, whose presence forbids Django's
 fast delete. The contenders:
@@ -17,18 +17,18 @@ fast delete. The contenders:
     ``ReceiverRun.objects.filter(finished_at__lt=cutoff).delete()``, what
     ``prune()`` did before it used SQL of its own: Django loads every row,
     sends ``pre_delete``/``post_delete`` for each, and each dispatch runs the
-    receiver and writes an event log row of its own.
+    receiver and writes an run log row of its own.
 ``prune()``
-    ``eventx_signals.event_log.prune()`` as it is.
+    ``eventx_signals.runlog.prune()`` as it is.
 ``QuerySet.delete(), no receiver``
     The first without the audit receiver, for scale: Django then deletes
     without loading the rows (its fast delete).
 
 Reported for each: seconds of the delete call; seconds until everything it
-dispatched had run and its event log rows were written; peak resident memory
+dispatched had run and its run log rows were written; peak resident memory
 of the process (``VmHWM``) and its growth over the process at rest;
-receiver runs of the audit receiver; event log rows those runs wrote, and
-rows the event log dropped (``stats()["event_log_dropped"]``); and whether
+receiver runs of the audit receiver; run log rows those runs wrote, and
+rows the run log dropped (``stats()["run_log_dropped"]``); and whether
 exactly the old rows were deleted. Child processes, so that each peak is its
 own. The writer's hourly prune is kept out of the way
 (``EVENTX_RECORD_RETENTION_DAYS`` of 10 years; the contenders delete rows
@@ -36,7 +36,7 @@ older than 20 days, the seeded ones being 30 days old).
 
 Database: EVENTX_BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/eventx_bench, created if missing); its
-event log table is emptied before each contender and at the end. Prints a
+run log table is emptied before each contender and at the end. Prints a
 table, and with ``--json PATH`` writes the figures there.
 """
 
@@ -91,7 +91,7 @@ def configure_django() -> None:
         INSTALLED_APPS=["django.contrib.contenttypes", "eventx_signals"],
         DATABASES={"default": database_settings(DATABASE_URL)},
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-        EVENTX_RECORD_EVENTS=True,
+        EVENTX_RECORD_RUNS=True,
         EVENTX_RECORD_RETENTION_DAYS=3650,
         EVENTX_ASYNC_SIGNALS=["django.db.models.signals.post_delete"],
         EVENTX_AUTODISCOVER=False,
@@ -115,9 +115,9 @@ def run_contender(name: str) -> dict[str, object]:
     from django.utils import timezone
 
     from eventx_signals import stats
-    from eventx_signals.event_log import prune, writer
     from eventx_signals.models import ReceiverRun
-    from eventx_signals.testing import wait_for_events
+    from eventx_signals.runlog import prune, writer
+    from eventx_signals.testing import wait_for_runs
 
     audited = []
 
@@ -134,7 +134,7 @@ def run_contender(name: str) -> dict[str, object]:
     else:
         deleted = prune(PRUNE_DAYS)
     delete_seconds = time.perf_counter() - started
-    wait_for_events(3600)
+    wait_for_runs(3600)
     writer.flush(600)
     settled_seconds = time.perf_counter() - started
     return {
@@ -145,7 +145,7 @@ def run_contender(name: str) -> dict[str, object]:
         "deleted": deleted,
         "receiver_runs": len(audited),
         "new_log_rows": ReceiverRun.objects.filter(event__endswith="post_delete").count(),
-        "log_rows_dropped": stats()["event_log_dropped"],
+        "log_rows_dropped": stats()["run_log_dropped"],
         "left": ReceiverRun.objects.exclude(event__endswith="post_delete").count(),
     }
 
@@ -246,7 +246,7 @@ def main() -> int:
     ]
     print(
         table(
-            f"Pruning {args.rows:,} old event log rows with a post_delete receiver of every sender "
+            f"Pruning {args.rows:,} old run log rows with a post_delete receiver of every sender "
             f"({datetime.date.today()}, Python {platform.python_version()}, "
             f"Django {django.get_version()}, {os.cpu_count()} CPUs)",
             [

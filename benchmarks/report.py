@@ -56,7 +56,7 @@ MODES = {
     "none": "no receiver connected",
     "inline": "Django's post_save, in the request",
     "async": "thread backend (`EVENTX_ASYNC_SIGNALS`)",
-    "async+log": "the same, with the event log (`EVENTX_RECORD_EVENTS`)",
+    "async+log": "the same, with the run log (`EVENTX_RECORD_RUNS`)",
     "celery": "`CeleryBackend`: Redis, a `celery worker`",
     "tasks": "`DjangoTasksBackend`: django-tasks-db, `db_worker`s",
 }
@@ -64,7 +64,7 @@ CHART_LABELS = {
     "none": "none\nno receiver",
     "inline": "inline\nDjango signal",
     "async": "async\nthread backend",
-    "async+log": "async+log\n+ event log",
+    "async+log": "async+log\n+ run log",
     "celery": "celery\nCelery worker",
     "tasks": "tasks\ndb_worker",
 }

@@ -1,4 +1,4 @@
-"""A read-only admin of the event log (EVENTX_RECORD_EVENTS)."""
+"""A read-only admin of the run log (EVENTX_RECORD_RUNS)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ else:
 class ReceiverRunAdmin(_ModelAdmin):
     list_display = (
         "finished_at",
-        "event",
+        "signal",
         "receiver",
         "status",
         "attempt",
@@ -28,12 +28,12 @@ class ReceiverRunAdmin(_ModelAdmin):
         "backend",
         "error_type",
     )
-    list_filter = ("status", "event", "receiver", "backend")
-    search_fields = ("event", "receiver", "sender", "error_type", "error_message")
+    list_filter = ("status", "signal", "receiver", "backend")
+    search_fields = ("signal", "receiver", "sender", "error_type", "error_message")
     date_hierarchy = "finished_at"
     list_per_page = 50
     fields = (
-        ("event", "sender"),
+        ("signal", "sender"),
         ("receiver", "backend"),
         ("status", "attempt"),
         ("queued_at", "started_at", "finished_at", "duration_ms"),
@@ -44,7 +44,7 @@ class ReceiverRunAdmin(_ModelAdmin):
         "kwargs",
     )
     readonly_fields = (
-        "event",
+        "signal",
         "sender",
         "receiver",
         "backend",

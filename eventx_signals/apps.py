@@ -1,6 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+from . import checks
+from .backends.handler import load_backend_class
+from .config import installation
+from .config.settings import ASYNC_SIGNALS, AUTODISCOVER, BACKENDS
+from .core.sigterm import exit_normally_on_sigterm
+from .dispatch.modes import apply_eager_setting
+from .dispatch.patching import apply_async_signals
+from .engine import steps
+from .exceptions import EventxConfigurationError
 
 
 class EventxSignalsConfig(AppConfig):
@@ -11,21 +24,15 @@ class EventxSignalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.utils.module_loading import autodiscover_modules
-
-        from . import checks, conf, event_log
-        from .patching import apply_async_signals
-        from .sigterm import exit_normally_on_sigterm
-
-        conf.app_ready = True
-        conf.apply_eager_setting()
-        event_log.refresh()
-        apply_async_signals(conf.conf.ASYNC_SIGNALS)
-        _import_backend_classes(conf.conf.BACKENDS)
+        installation.app_ready = True
+        apply_eager_setting()
+        steps.refresh()
+        apply_async_signals(ASYNC_SIGNALS.raw())
+        _import_backend_classes(BACKENDS.raw())
         # Here, in the main thread: a first send from a request thread could
         # not install the handler that makes SIGTERM drain the queue.
         exit_normally_on_sigterm()
-        if conf.conf.AUTODISCOVER is True:
+        if AUTODISCOVER.raw() is True:
             autodiscover_modules("listeners")
         # Last, so that the signals of listeners modules are checked too.
         checks.log_configuration_errors()
@@ -36,11 +43,6 @@ def _import_backend_classes(configured: object) -> None:
     send, which should not pay for it, and let each prepare this process
     (a Celery worker must know the task before its first message); bad
     values are left to the checks."""
-    from collections.abc import Mapping
-
-    from .backends.base import load_backend_class
-    from .exceptions import EventxConfigurationError
-
     if not isinstance(configured, Mapping):
         return
     for alias, params in configured.items():

@@ -1,20 +1,25 @@
-"""System checks for the EVENTX_ settings (ids eventx_signals.E0xx / W0xx)."""
+"""
+System checks of the ``EVENTX_*`` settings and of the signals the process
+knows (ids ``eventx_signals.E0xx`` / ``W0xx``: ``config.check_ids``), and
+the same errors logged at start-up, where servers and scripts run no checks.
+"""
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
+from django.apps import apps
 from django.core import checks
 
-from .backends.base import alias_errors, load_backend_class
-from .conf import DEFAULT_BACKEND_ALIAS, conf
-from .labels import signal_label
-from .retries import policy_errors
-from .suggestions import did_you_mean, model_labels
+from .backends.handler import alias_errors, load_backend_class
+from .config.async_signals import parse_async_signals, resolve_entry
+from .config.settings import ASYNC_SIGNALS, BACKENDS, DEFAULT_BACKEND_ALIAS, RECORD_RUNS, VALIDATED
+from .config.suggestions import did_you_mean, model_labels
+from .core.registry import registry
+from .dispatch.signals import AsyncSignal
+from .inventory import collect
 
 logger = logging.getLogger("eventx_signals")
 
@@ -22,10 +27,7 @@ logger = logging.getLogger("eventx_signals")
 @checks.register()
 def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """EVENTX_BACKENDS, and every alias an AsyncSignal or a patched signal names."""
-    from .patching import get_patch, patched_signals
-    from .signals import AsyncSignal, all_async_signals
-
-    configured = conf.BACKENDS
+    configured = BACKENDS.raw()
     if not isinstance(configured, Mapping):
         return [
             checks.Error(
@@ -52,15 +54,12 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 checks.Warning(message, id="eventx_signals.W003")
                 for message in backend_class.alias_warnings(alias, params.get("OPTIONS", {}))
             ]
-    named = {
-        signal.backend: f"The AsyncSignal {signal_label(signal)}"
-        for signal in list(all_async_signals)
-        if isinstance(signal, AsyncSignal) and isinstance(signal.backend, str)
-    }
-    for signal in patched_signals():
-        patch = get_patch(signal)
-        if patch is not None and patch.backend is not None:
-            named[patch.backend] = f"The patched signal {signal_label(signal)}"
+    named = {}
+    for known in registry.known():
+        patch = known.patch
+        alias = patch.backend if patch is not None else getattr(known.signal, "backend", None)
+        if isinstance(alias, str):
+            named[alias] = f"The {known.kind} {known.name}"
     for alias, where in sorted(named.items()):
         if alias not in configured:
             suggestion = did_you_mean(alias, [str(known) for known in configured])
@@ -77,98 +76,42 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 @checks.register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    errors: list[checks.CheckMessage] = []
-    if not isinstance(conf.ON_COMMIT, bool):
-        errors.append(
-            checks.Error(
-                f"EVENTX_ON_COMMIT must be True or False, not {conf.ON_COMMIT!r}.",
-                id="eventx_signals.E004",
+    """Each setting with a validator of its own (``config.settings``)."""
+    messages: list[checks.CheckMessage] = [
+        checks.Error(problem, id=setting.check_id)
+        for setting in VALIDATED
+        for problem in setting.problems()
+    ]
+    if RECORD_RUNS.is_set_under_old_name():
+        messages.append(
+            checks.Warning(
+                f"{RECORD_RUNS.old_name} is deprecated: rename it to {RECORD_RUNS.name} "
+                "(it still works for now).",
+                id="eventx_signals.W005",
             )
         )
-    timeout = conf.SHUTDOWN_TIMEOUT
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout < 0
-    ):
-        errors.append(
-            checks.Error(
-                "EVENTX_SHUTDOWN_TIMEOUT must be a finite number of seconds >= 0, "
-                f"not {timeout!r}.",
-                id="eventx_signals.E005",
-            )
-        )
-    if not isinstance(conf.EAGER, bool):
-        errors.append(
-            checks.Error(
-                f"EVENTX_EAGER must be True or False, not {conf.EAGER!r}.",
-                id="eventx_signals.E017",
-            )
-        )
-    if not isinstance(conf.AUTODISCOVER, bool):
-        errors.append(
-            checks.Error(
-                f"EVENTX_AUTODISCOVER must be True or False, not {conf.AUTODISCOVER!r}.",
-                id="eventx_signals.E011",
-            )
-        )
-    for name in ("EVENTX_RECORD_EVENTS", "EVENTX_RECORD_KWARGS"):
-        value = getattr(settings, name, False)
-        if not isinstance(value, bool):
-            errors.append(
-                checks.Error(
-                    f"{name} must be True or False, not {value!r}.", id="eventx_signals.E015"
-                )
-            )
-    retention = getattr(settings, "EVENTX_RECORD_RETENTION_DAYS", 14)
-    if (
-        isinstance(retention, bool)
-        or not isinstance(retention, (int, float))
-        or not math.isfinite(retention)
-        or not retention > 0
-    ):
-        errors.append(
-            checks.Error(
-                "EVENTX_RECORD_RETENTION_DAYS must be a finite number of days > 0, "
-                f"not {retention!r}.",
-                id="eventx_signals.E016",
-            )
-        )
-    retry_setting = getattr(settings, "EVENTX_RETRY", None)
-    if retry_setting is not None:
-        errors += [
-            checks.Error(message, id="eventx_signals.E014")
-            for message in policy_errors(retry_setting, "EVENTX_RETRY")
-        ]
-    return errors
+    return messages
 
 
 @checks.register()
 def check_async_signals_setting(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    from django.apps import apps
-    from django.utils.module_loading import import_string
-
-    from .patching import parse_async_signals, resolve_entry
-    from .signals import AsyncSignal
-
+    """Each entry of EVENTX_ASYNC_SIGNALS."""
     messages: list[checks.CheckMessage] = []
-    for entry in parse_async_signals(conf.ASYNC_SIGNALS):
+    for entry in parse_async_signals(ASYNC_SIGNALS.raw()):
         signal, error, error_id = resolve_entry(entry)
         if error:
             messages.append(checks.Error(error, id=error_id))
             continue
-        if signal is None:
-            if isinstance(import_string(entry.path), AsyncSignal):
-                messages.append(
-                    checks.Warning(
-                        f"EVENTX_ASYNC_SIGNALS names {entry.path!r}, which is already an "
-                        "AsyncSignal; remove the entry.",
-                        id="eventx_signals.W002",
-                    )
+        if isinstance(signal, AsyncSignal):
+            messages.append(
+                checks.Warning(
+                    f"EVENTX_ASYNC_SIGNALS names {entry.path!r}, which is already an "
+                    "AsyncSignal; remove the entry.",
+                    id="eventx_signals.W002",
                 )
+            )
             continue
         if entry.path.rsplit(".", 1)[-1].startswith("pre_"):
             messages.append(
@@ -202,8 +145,6 @@ def check_receivers_workers_can_find(
     """Receivers routed to an out-of-process backend that a worker process
     could not find by their dotted path: they will run in the sender's
     process instead."""
-    from .inventory import collect
-
     return [
         checks.Warning(
             f"The receiver {receiver.path} of {info.name} {receiver.fallback}, so a worker "

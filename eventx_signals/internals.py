@@ -1,56 +1,71 @@
 """
-Every private name of CPython or Django that django-eventx relies on, in one
-place: why it is used, and what happens on a version that changed it.
+Every private name of CPython, Django or asgiref that django-eventx relies
+on, in one place: why it is used, how it is checked, and what happens on a
+version that changed it.
 
-Each one is here because a benchmark in ``benchmarks/`` showed the public
-way costing the request path a measurable share of a send. Each is checked
-once, at import, and a version that changed it gets the public behaviour
-instead of a crash.
+Each is here because a benchmark in ``benchmarks/`` showed the public way
+costing the request path a measurable share of a send, or because there is
+no public way. Each is checked once by a probe that exercises the behaviour
+assumed, not only the names (at import, or at first use where the probe
+needs Django's ORM); a version whose behaviour differs gets the public
+behaviour instead of a crash, or, where there is none, a clear error.
 
 1. ``concurrent.futures.Future``'s private state (``_state``,
    ``_condition``, ``_waiters``, ``_done_callbacks``, ``_result``,
    ``_exception`` and the ``PENDING``/``RUNNING``/``FINISHED`` constants of
-   ``concurrent.futures._base``). ``delivery.ReceiverFuture`` creates the
-   future's ``threading.Condition`` only when somebody waits: building it
-   costs about a fifth of a send (``benchmarks/instructions.py``).
-   Fallback: a plain ``Future``.
+   ``concurrent.futures._base``). ``engine.futures.ReceiverFuture`` creates
+   the future's ``threading.Condition`` only when somebody waits: building
+   it costs about a fifth of a send (``benchmarks/instructions.py``).
+   Probes: a plain ``Future`` goes through those states (here), and a
+   ``ReceiverFuture`` completes, wakes its callbacks and cancels like one
+   (``engine.futures``). Fallback: a plain ``Future``.
 2. ``asyncio._get_running_loop()``: the check "is this thread running an
-   event loop?" without raising, on every send (``transactions.py``).
-   Fallback: ``asyncio.get_running_loop()`` inside ``try``.
+   event loop?" without raising, on every send (``core.transactions``).
+   Probe: None outside a loop, the loop inside one. Fallback:
+   ``asyncio.get_running_loop()`` inside ``try``.
 3. ``Signal.sender_receivers_cache`` and ``django.dispatch.dispatcher.
    NO_RECEIVERS``: the no-receiver fast path costs less than Django's own
    ``send()`` only by reading Django's per-sender cache directly
-   (``signals.py``, ``patching.py``). Fallback: an empty dict in its place,
-   so that every send asks ``_live_receivers()`` (the stable surface).
-4. ``sys._getframe()``: the module that defines an ``AsyncSignal``, to name
-   the signal in logs (``signals.py``). Fallback: no module; the name is then
-   found by searching ``sys.modules`` alone.
-5. ``sys._current_frames()`` (documented, despite its name): the stack of a
-   receiver reported as stuck (``backends/thread.py``). Fallback: the report
-   says the stack is unknown.
-6. asgiref's ``SyncToAsync.threadlocal`` and its ``main_event_loop`` and
+   (``dispatch.signals``, ``dispatch.patching``). Probe: a caching signal
+   with receivers, but none for a sender, holds ``NO_RECEIVERS`` for that
+   sender after a send. Fallback: an empty dict in its place, so that every send asks
+   ``_live_receivers()``.
+4. ``Signal._live_receivers(sender)``, returning ``(sync receivers, async
+   receivers)`` since Django 5.0: the only way to learn which receivers a
+   send would call, and whether each is ``async def`` (``dispatch.sending``,
+   ``dispatch.events``, ``inventory``, the payload resolver). Probe: a signal
+   with one receiver of each kind. No fallback exists (no public API lists a
+   signal's receivers): a Django that changed it is refused at import,
+   naming the supported versions, rather than misbehaving.
+5. ``sys._getframe()``: the module that defines an ``AsyncSignal``, to name
+   the signal in logs (``dispatch.signals``). Probe: it names this module.
+   Fallback: no module; the name is then found by searching ``sys.modules``
+   alone.
+6. ``sys._current_frames()`` (documented, despite its name): the stack of a
+   receiver reported as stuck (``backends.thread.pool``). Probe: it holds
+   this thread's frame. Fallback: the report says the stack is unknown.
+7. asgiref's ``SyncToAsync.threadlocal`` and its ``main_event_loop`` and
    ``main_event_loop_pid`` attributes: set in a worker thread, they make
    ``async_to_sync`` run an ``async def`` receiver on the worker's own
    long-lived event loop, as it does for code inside ``sync_to_async``,
    instead of making a thread and a loop for each run (about 1.8 ms of CPU,
-   which an ASGI server's event loop felt as lag:
-   ``reliability/test_5_uvicorn_event_loop_lag.py``) (``worker_loops.py``).
-   Fallback: where the thread-local is missing, nothing is set, and an
-   asgiref that stopped reading the attributes ignores them; either way
-   each run gets a loop of its own, as ``async_to_sync`` makes by itself.
-
-7. Django's ``ModelState.fields_cache`` (``instance._state.fields_cache``,
+   which an ASGI server's event loop felt as lag) (``engine.loops``). Probe:
+   the thread-local exists and takes the attributes. Fallback: where it is
+   missing, nothing is set, and an asgiref that stopped reading the
+   attributes ignores them; either way each run gets a loop of its own, as
+   ``async_to_sync`` makes by itself.
+8. Django's ``ModelState.fields_cache`` (``instance._state.fields_cache``,
    the related objects an instance has loaded): the snapshot of an instance
-   copies it one level deep (``delivery.copy_instance``), and the payload
-   codec sends it (``codec``), so that a receiver sees those objects as they
-   were at send time on every backend. Read with ``__dict__.get()``:
-   fallback, where Django keeps that cache elsewhere, nothing is copied or
-   sent, and a receiver reads related objects from the database, as it
-   would on its own.
+   copies it one level deep (``engine.snapshot``), and the payload codec
+   sends it (``backends.out_of_process.codec``), so that a receiver sees
+   those objects as they were at send time on every backend. Probe (at the
+   first snapshot, which imports the ORM): a fresh state keeps it as a dict
+   in its ``__dict__``. Fallback: nothing is copied or sent, and a receiver
+   reads related objects from the database, as it would on its own.
 
 And one assumption about Django rather than a name: outside an event loop,
 ``django.db.connections[alias]`` returns the same wrapper for the life of a
-thread (its ``Local`` is thread-local there). ``transactions.py`` caches
+thread (its ``Local`` is thread-local there). ``core.transactions`` caches
 that wrapper per thread because the ``Local`` lookup cost about as much as
 the rest of a send (``benchmarks/instructions.py``). The cache is dropped
 when ``DATABASES`` changes, and async code looks the wrapper up every time.
@@ -65,6 +80,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
+
+import django
+from django.dispatch import Signal
+
+# -- 1. Future ------------------------------------------------------------------------
 
 
 def _future_internals() -> tuple[str, str, str] | None:
@@ -91,6 +111,9 @@ def _future_internals() -> tuple[str, str, str] | None:
 FUTURE_STATES = _future_internals()
 
 
+# -- 2. the running loop -------------------------------------------------------------
+
+
 def _public_running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -98,18 +121,62 @@ def _public_running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def _private_running_loop() -> Callable[[], asyncio.AbstractEventLoop | None] | None:
+    """``asyncio._get_running_loop`` if it tells a loop from none."""
+    private = getattr(asyncio, "_get_running_loop", None)
+    if private is None:
+        return None
+    current = _public_running_loop()
+    if current is not None:  # imported from async code: compare with that loop
+        return private if private() is current else None
+    if private() is not None:
+        return None
+
+    async def inside() -> bool:
+        return bool(private() is asyncio.get_running_loop())
+
+    loop = asyncio.new_event_loop()
+    try:
+        return private if loop.run_until_complete(inside()) else None
+    finally:
+        loop.close()
+
+
 #: The running event loop of this thread, or None.
-running_loop: Callable[[], asyncio.AbstractEventLoop | None] = getattr(
-    asyncio, "_get_running_loop", _public_running_loop
+running_loop: Callable[[], asyncio.AbstractEventLoop | None] = (
+    _private_running_loop() or _public_running_loop
 )
 
 
+# -- 3 and 4. Django's Signal -----------------------------------------------------------
+
+
 def _no_receivers_marker() -> object:
+    """``NO_RECEIVERS`` if a caching signal keeps it for a sender with no
+    receiver, else a marker that matches nothing (the fast path then never
+    applies)."""
     try:
         from django.dispatch.dispatcher import NO_RECEIVERS
     except ImportError:
-        return object()  # matches nothing: the fast path just does not apply
-    return NO_RECEIVERS
+        return object()
+    signal = Signal(use_caching=True)
+
+    class Sender:
+        pass
+
+    class OtherSender:
+        pass
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    try:
+        signal.connect(receiver, sender=OtherSender, weak=False)
+        signal.send(sender=Sender)  # receivers, but none for Sender
+        cached = signal.sender_receivers_cache.get(Sender)
+    except Exception:
+        return object()
+    return NO_RECEIVERS if cached is NO_RECEIVERS else object()
 
 
 #: What Django caches for a sender with no receivers.
@@ -117,8 +184,6 @@ NO_RECEIVERS: object = _no_receivers_marker()
 
 
 def _signals_cache_senders() -> bool:
-    from django.dispatch import Signal
-
     return hasattr(getattr(Signal(), "sender_receivers_cache", None), "get")
 
 
@@ -128,8 +193,36 @@ def _signals_cache_senders() -> bool:
 HAS_SENDER_CACHE = _signals_cache_senders()
 
 
-def caller_module(depth: int) -> str | None:
-    """The ``__name__`` of the module ``depth`` frames up, if it can be known."""
+def _live_receivers_split_sync_and_async() -> bool:
+    def sync_receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    async def async_receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal = Signal()
+    signal.connect(sync_receiver, weak=False)
+    signal.connect(async_receiver, weak=False)
+    try:
+        found = signal._live_receivers(None)
+        sync_receivers, async_receivers = found
+    except Exception:
+        return False
+    return list(sync_receivers) == [sync_receiver] and list(async_receivers) == [async_receiver]
+
+
+if not _live_receivers_split_sync_and_async():
+    raise ImportError(
+        f"django-eventx cannot find the receivers of a signal on Django "
+        f"{django.get_version()}: Signal._live_receivers(sender) no longer returns "
+        "(sync receivers, async receivers). It supports Django 5.2, 6.0 and 6.1."
+    )
+
+
+# -- 5 and 6. frames ----------------------------------------------------------------------
+
+
+def _frame_module(depth: int) -> str | None:
     getframe = getattr(sys, "_getframe", None)
     if getframe is None:
         return None
@@ -138,6 +231,15 @@ def caller_module(depth: int) -> str | None:
     except (ValueError, AttributeError):
         return None
     return name if isinstance(name, str) else None
+
+
+# Whether sys._getframe() counts frames as assumed.
+_GETFRAME_WORKS = _frame_module(0) == __name__
+
+
+def caller_module(depth: int) -> str | None:
+    """The ``__name__`` of the module ``depth`` frames up, if it can be known."""
+    return _frame_module(depth + 1) if _GETFRAME_WORKS else None
 
 
 def thread_stack(ident: int) -> str:
@@ -149,13 +251,49 @@ def thread_stack(ident: int) -> str:
     return "".join(traceback.format_stack(frame))
 
 
+# -- 7. asgiref -------------------------------------------------------------------------------
+
+
 def _asgiref_threadlocal() -> Any:
     from asgiref.sync import SyncToAsync
 
     threadlocal = getattr(SyncToAsync, "threadlocal", None)
-    return threadlocal if isinstance(threadlocal, threading.local) else None
+    if not isinstance(threadlocal, threading.local):
+        return None
+    names = ("main_event_loop", "main_event_loop_pid")
+    saved = {name: getattr(threadlocal, name) for name in names if hasattr(threadlocal, name)}
+    try:
+        for name in names:
+            setattr(threadlocal, name, None)
+        works = all(getattr(threadlocal, name) is None for name in names)
+    except Exception:
+        works = False
+    finally:  # this thread's as it was
+        for name in names:
+            if name in saved:
+                setattr(threadlocal, name, saved[name])
+            elif hasattr(threadlocal, name):
+                delattr(threadlocal, name)
+    return threadlocal if works else None
 
 
 #: asgiref's thread-local that tells ``async_to_sync`` which loop to use in
 #: this thread, or None where asgiref no longer has it.
 ASGIREF_THREADLOCAL: threading.local | None = _asgiref_threadlocal()
+
+
+# -- 8. ModelState.fields_cache -------------------------------------------------------------
+
+
+def model_state_keeps_fields_cache() -> bool:
+    """Whether a ModelState keeps its cache of related objects as a dict
+    under ``fields_cache`` in its ``__dict__`` (ORM imported: call it at
+    first use)."""
+    from django.db.models.base import ModelState
+
+    state = ModelState()
+    try:
+        cache = state.fields_cache
+    except AttributeError:
+        return False
+    return isinstance(cache, dict) and state.__dict__.get("fields_cache") is cache

@@ -12,8 +12,14 @@ from typing import Any
 from django.apps import apps
 from django.dispatch import Signal
 
-from .labels import receiver_label, sender_label, signal_label
-from .modes import is_inline, is_marked_background
+from .backends.base import BaseBackend
+from .backends.handler import load_backend_class
+from .backends.out_of_process.payloads import receiver_problem, signal_problem
+from .config.settings import BACKENDS, DEFAULT_BACKEND_ALIAS
+from .core.labels import receiver_label, sender_label, signal_label
+from .core.registry import registry
+from .dispatch.modes import is_inline, is_marked_background
+from .exceptions import EventxConfigurationError
 
 
 @dataclass(frozen=True)
@@ -37,20 +43,15 @@ class SignalInfo:
 
 
 def collect() -> list[SignalInfo]:
-    from .events import _events
-    from .patching import get_patch, patched_signals
-    from .signals import all_async_signals
-
-    event_signals = {id(signal): name for name, signal in _events.items()}
+    """Every signal the registry knows, described."""
     infos = []
-    for signal in list(all_async_signals):
-        if id(signal) in event_signals:
-            continue
-        backend = getattr(signal, "backend", None)
-        infos.append(_describe(signal, "AsyncSignal", lambda receiver, sender: True, backend))
-    for signal in patched_signals():
-        patch = get_patch(signal)
+    for known in registry.known():
+        patch = known.patch
         if patch is None:
+            backend = getattr(known.signal, "backend", None)
+            infos.append(
+                _describe(known.signal, known.kind, lambda receiver, sender: True, backend)
+            )
             continue
         senders = patch.senders()
 
@@ -64,23 +65,17 @@ def collect() -> list[SignalInfo]:
         note = ""
         if patch.all_receivers and senders is not None:
             note = "background for senders " + ", ".join(sorted(sender_label(s) for s in senders))
-        infos.append(_describe(signal, "patched signal", background, patch.backend, note))
-    for signal in _events.values():
-        infos.append(_describe(signal, "event", lambda receiver, sender: True, signal.backend))
+        infos.append(_describe(known.signal, known.kind, background, patch.backend, note))
     return sorted(infos, key=lambda info: (info.kind, info.name))
 
 
 def _alias_of(backend: Any) -> tuple[str, bool]:
     """The alias a signal's ``backend`` names, and whether that backend runs
     receivers in another process (False when it cannot be told)."""
-    from .backends.base import BaseBackend, load_backend_class
-    from .conf import DEFAULT_BACKEND_ALIAS, conf
-    from .exceptions import EventxConfigurationError
-
     if isinstance(backend, BaseBackend):
         return backend.alias, backend.serializes
     alias = backend or DEFAULT_BACKEND_ALIAS
-    configured = conf.BACKENDS
+    configured = BACKENDS.raw()
     params = configured.get(alias) if isinstance(configured, Mapping) else None
     if not isinstance(params, Mapping):
         return alias, False
@@ -97,8 +92,6 @@ def _describe(
     Find each receiver's senders through Signal._live_receivers(): receivers
     for any sender answer for ``None``; the others answer for their model.
     """
-    from .payloads import receiver_problem, signal_problem
-
     alias, out_of_process = _alias_of(backend)
     signal_trouble = signal_problem(signal) if out_of_process else None
     any_sender = _live(signal, _Probe())

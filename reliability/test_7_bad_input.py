@@ -2,7 +2,7 @@
 Scenario 7: bad input.
 
 System checks: every check id of README.rst's "System checks" table
-(eventx_signals.E001-E017, W001-W004) fires on a misconfiguration made for
+(eventx_signals.E001-E017, W001-W005) fires on a misconfiguration made for
 it (project/relproj/check_cases.py), each in its own ``manage.py check``
 process, and only that id; a correct configuration raises none. No case may
 crash start-up.

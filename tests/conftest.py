@@ -3,13 +3,13 @@ import threading
 import pytest
 
 from eventx_signals import AsyncSignal
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 
 @pytest.fixture(autouse=True)
 def _no_work_leaks_between_tests():
     yield
-    wait_for_events(timeout=30)
+    wait_for_runs(timeout=30)
 
 
 @pytest.fixture

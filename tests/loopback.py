@@ -4,8 +4,8 @@ out-of-process backends without an engine."""
 
 import json
 
-from eventx_signals.backends.in_worker import run_payload_in_worker
 from eventx_signals.backends.out_of_process import OutOfProcessBackend
+from eventx_signals.backends.out_of_process.worker import run_payload_in_worker
 
 
 class LoopbackBackend(OutOfProcessBackend):

@@ -139,6 +139,6 @@ if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
         },
     }
 
-# A worker process of the event log tests records its runs.
+# A worker process of the run log tests records its runs.
 if os.environ.get("EVENTX_TEST_RECORD_EVENTS"):
-    EVENTX_RECORD_EVENTS = True
+    EVENTX_RECORD_RUNS = True

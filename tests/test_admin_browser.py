@@ -1,4 +1,4 @@
-"""The event log's admin in a real headless browser: Chromium from the system
+"""The run log's admin in a real headless browser: Chromium from the system
 packages, driven by Selenium, against Django's live test server."""
 
 import os
@@ -49,7 +49,7 @@ def browser(tmp_path):
 def a_run(receiver, status, **fields):
     now = timezone.now()
     return ReceiverRun.objects.create(
-        event="shop.signals.order_paid",
+        signal="shop.signals.order_paid",
         sender="shop.Order",
         receiver=receiver,
         backend="default",

@@ -13,7 +13,7 @@ from django.dispatch import Signal, receiver
 
 from eventx_signals import AsyncSignal
 from eventx_signals.backends.thread import ThreadBackend
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 request_id = contextvars.ContextVar("request_id", default=None)
 
@@ -59,21 +59,21 @@ def test_receivers_of_one_dispatch_run_in_connection_order(signal):
         receivers.append(record)
         signal.connect(record)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert order == names
 
 
 def test_receivers_get_signal_sender_and_kwargs(signal, recorder):
     signal.connect(recorder)
     signal.send(sender="the-sender", a=1, b="two")
-    wait_for_events(5)
+    wait_for_runs(5)
     assert recorder.calls == [("the-sender", {"signal": signal, "a": 1, "b": "two"})]
 
 
 def test_receivers_run_off_the_calling_thread(signal, recorder):
     signal.connect(recorder)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert recorder.threads[0] is not threading.current_thread()
 
 
@@ -99,7 +99,7 @@ def test_send_robust_futures_resolve_to_the_exception(signal, caplog):
     with caplog.at_level(logging.ERROR):
         [(_, future)] = signal.send_robust(sender=None)
         assert future.result(5) is error
-        wait_for_events(5)
+        wait_for_runs(5)
     django_records = [r for r in caplog.records if r.name == "django.dispatch"]
     assert len(django_records) == 1
     assert "send_robust" in django_records[0].getMessage()
@@ -180,7 +180,7 @@ def test_sync_receivers_run_before_async_ones(signal):
     signal.connect(async_first)
     signal.connect(sync_second)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert order == ["sync", "async"]
 
 
@@ -196,7 +196,7 @@ def test_sender_contextvars_are_visible(signal):
         signal.send(sender=None)
     finally:
         request_id.reset(token)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert seen == ["req-42"]
 
 
@@ -213,7 +213,7 @@ def test_receivers_of_one_dispatch_share_one_context(signal):
     signal.connect(writer)
     signal.connect(reader)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert seen == ["written"]
     assert marker.get() == "unset"
 
@@ -230,7 +230,7 @@ def test_cancelled_future_skips_its_receiver(gate):
     [(_, future)] = signal.send(sender=None)
     assert future.cancel()
     gate.open()
-    wait_for_events(5)
+    wait_for_runs(5)
     assert calls == []
     backend.close(timeout=5)
 
@@ -297,5 +297,5 @@ def test_async_and_sync_receivers_of_one_dispatch_share_one_context(signal):
     for receiver_ in (sync_step, async_step, async_step_again):
         signal.connect(receiver_)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert seen == [1, 2, 3]

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal, unpatch_signal
 from eventx_signals.checks import check_async_signals_setting
-from eventx_signals.patching import apply_async_signals, get_patch, is_patched
+from eventx_signals.dispatch.patching import apply_async_signals, get_patch, is_patched
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,8 +130,8 @@ call_command("migrate", verbosity=0)
 Group.objects.create(name="staff")   # returns while the receiver waits
 assert seen == [], seen
 release.set()
-from eventx_signals.testing import wait_for_events
-wait_for_events(10)
+from eventx_signals.testing import wait_for_runs
+wait_for_runs(10)
 print(seen)
 """
     )

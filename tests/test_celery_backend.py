@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from eventx_signals.backends.celery import TASK_NAME
-from eventx_signals.payload_signing import sign
+from eventx_signals.backends.out_of_process.signing import sign
 from tests.celery_app import app
 from tests.testapp.models import Order, Receipt
 from tests.testapp.signals import misbehaving_celery, order_paid_celery

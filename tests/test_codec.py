@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from eventx_signals import codec
+from eventx_signals.backends.out_of_process import codec
 from tests.testapp.models import Order, Shipment
 
 

@@ -17,9 +17,9 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from eventx_signals import trigger_event
-from eventx_signals.backends.base import backends
+from eventx_signals.backends import backends
 from eventx_signals.backends.django_tasks import TASK_PATH, get_task
-from eventx_signals.payload_signing import sign
+from eventx_signals.backends.out_of_process.signing import sign
 from tests.testapp.models import Order, Receipt
 from tests.testapp.signals import misbehaving_tasks, order_paid_tasks
 from tests.workers import run_db_worker_until_idle, start_db_worker, wait_until
@@ -91,7 +91,10 @@ def test_a_failed_attempt_is_retried_as_a_deferred_task():
     order_paid_tasks.send(sender=Order, order=order, fail_first=1)
     run_db_worker_until_idle()
     first = DBTaskResult.objects.get(status="FAILED")
-    assert first.exception_class_path == "eventx_signals.payloads.RetryScheduled"
+    assert (
+        first.exception_class_path
+        == "eventx_signals.backends.out_of_process.payloads.RetryScheduled"
+    )
     retry_row = DBTaskResult.objects.get(status="READY")
     assert retry_row.run_after > first.finished_at  # deferred by the backoff
     assert retry_row.args_kwargs["args"][0]["attempt"] == 2
@@ -116,12 +119,15 @@ def test_forged_payloads_fail_their_task_and_the_worker_goes_on():
     run_db_worker_until_idle()
     failed = DBTaskResult.objects.filter(status="FAILED")
     assert failed.count() == 4
-    assert sorted(row.exception_class_path for row in failed) == [
-        "eventx_signals.payloads.RefusedPayload",  # altered after signing
-        "eventx_signals.payloads.RefusedPayload",  # not a payload
-        "eventx_signals.payloads.UnknownToThisWorker",  # no such receiver here
-        "eventx_signals.payloads.UnknownToThisWorker",  # no such signal here
-    ]
+    assert (
+        sorted(row.exception_class_path for row in failed)
+        == [
+            "eventx_signals.backends.out_of_process.payloads.RefusedPayload",  # altered after signing
+            "eventx_signals.backends.out_of_process.payloads.RefusedPayload",  # not a payload
+            "eventx_signals.backends.out_of_process.payloads.UnknownToThisWorker",  # no such receiver here
+            "eventx_signals.backends.out_of_process.payloads.UnknownToThisWorker",  # no such signal here
+        ]
+    )
     assert list(Receipt.objects.values_list("number", flat=True)) == ["T-7"]
 
 
@@ -372,7 +378,10 @@ def test_what_a_task_store_cannot_hold_never_ends_the_worker(caplog):
         row.args_kwargs["args"][0]["kwargs"]["how"]: row
         for row in DBTaskResult.objects.filter(status="FAILED")
     }
-    assert failed["exit"].exception_class_path == "eventx_signals.backends.in_worker.ReceiverFailed"
+    assert (
+        failed["exit"].exception_class_path
+        == "eventx_signals.backends.out_of_process.worker.ReceiverFailed"
+    )
     assert "builtins.SystemExit: 3" in failed["exit"].traceback
     assert "a file name with a \\x00 in it" in failed["nul-error"].traceback
     assert DBTaskResult.objects.get(args_kwargs__args__0__kwargs__how="nan").return_value is None

@@ -19,8 +19,8 @@ from django.test import TestCase, override_settings
 
 from eventx_signals import AsyncSignal, patched_signal
 from eventx_signals.checks import check_settings
-from eventx_signals.modes import modes
-from eventx_signals.testing import capture_events
+from eventx_signals.dispatch.modes import modes
+from eventx_signals.testing import capture_dispatches
 from tests.testapp.models import Order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_eager_dispatches_of_a_patched_signal_are_captured(db):
         with (
             patched_signal(post_save),
             override_settings(EVENTX_EAGER=True),
-            capture_events() as events,
+            capture_dispatches() as events,
         ):
             Order.objects.create(number="C-1")
         assert [(e.name, e.kwargs["instance"].number) for e in events] == [
@@ -159,7 +159,7 @@ def test_the_receiver_ran_when_save_returned(db):
 
 
 def test_the_settings_fixture_turns_it_off(db, settings):
-    from eventx_signals.modes import modes
+    from eventx_signals.dispatch.modes import modes
 
     settings.EVENTX_EAGER = False
     assert not modes.eager

@@ -1,6 +1,6 @@
 """
-Fault paths: each test reproduces one way the previous release lost work,
-hung or misbehaved, and checks what this one does instead.
+Fault paths: each test reproduces one way work could be lost, hang or go
+wrong under a fault, and checks that it does not.
 
 Tests that touch process state (workers dying, SIGTERM, interpreter
 shutdown, atexit, start-up, the process-wide counters) run a script of
@@ -39,8 +39,9 @@ from eventx_signals import (
     trigger_event,
 )
 from eventx_signals.backends.thread import ThreadBackend
+from eventx_signals.dispatch import sending
 from eventx_signals.exceptions import EventxConfigurationError
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 from tests.postgres import terminate_sessions
 from tests.testapp.models import Order
 
@@ -56,21 +57,13 @@ SIGTERM_STATUS = 128 + os_signal.SIGTERM
 
 
 def backend_settings(**options):
-    """Settings giving the default alias a ThreadBackend with ``options``
-    (the previous release used EVENTX_BACKEND / EVENTX_BACKEND_OPTIONS; kept
-    so that this file can be run against it)."""
-    if hasattr(eventx_signals.conf, "DEFAULT_BACKENDS"):
-        return {"EVENTX_BACKENDS": {"default": {"BACKEND": THREAD_BACKEND, "OPTIONS": options}}}
-    return {"EVENTX_BACKEND": "thread", "EVENTX_BACKEND_OPTIONS": options}
+    """Settings giving the default alias a ThreadBackend with ``options``."""
+    return {"EVENTX_BACKENDS": {"default": {"BACKEND": THREAD_BACKEND, "OPTIONS": options}}}
 
 
 def thread_backend(**options):
-    """A ThreadBackend of its own (the previous release took the options as
-    keyword arguments)."""
-    try:
-        return ThreadBackend("faults", options)
-    except TypeError:
-        return ThreadBackend(**options)
+    """A ThreadBackend of its own."""
+    return ThreadBackend("faults", options)
 
 
 @contextmanager
@@ -288,7 +281,7 @@ def test_sigterm_kills_a_process_that_never_sent_as_without_the_app():
 
 def test_replacing_the_backend_while_threads_send_runs_every_send_once():
     # In a child: a miscounted run (see the next test) would leave this
-    # process's counters, and so wait_for_events(), off for good.
+    # process's counters, and so wait_for_runs(), off for good.
     completed = run_script("replace_backend.py", 1000, 300)
     found = findings(completed)
     assert found["senders_alive"] == 0
@@ -342,7 +335,7 @@ def test_a_sender_waiting_for_room_when_the_backend_is_replaced_goes_to_the_repl
             assert sent.wait(2)
             thread.join(5)
             release.set()
-            wait_for_events(10)
+            wait_for_runs(10)
     finally:
         release.set()
     assert len(ran_on) == 1
@@ -361,7 +354,7 @@ def test_a_delivery_handed_on_to_the_replacement_backend_is_counted_once():
     assert found["value"] == "ran"
     assert found["stats"]["dispatched"] == 1
     assert found["stats"]["pending"] == 0
-    assert found["wait_for_events"] == "returned"
+    assert found["wait_for_runs"] == "returned"
     assert "not finished" not in completed.stderr
 
 
@@ -503,9 +496,8 @@ def test_send_during_interpreter_shutdown_runs_inline_with_a_warning(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_with_autocommit_off_runs_receivers_in_the_callers_transaction(caplog, monkeypatch):
-    # Logged once per process: make this test see the first time.
-    monkeypatch.setattr(eventx_signals.signals, "_manual_transaction_warned", False, raising=False)
+def test_send_with_autocommit_off_runs_receivers_in_the_callers_transaction(caplog):
+    sending.log_manual_transaction.forget()  # logged once per process: an earlier test may have
     signal = AsyncSignal()
     seen = []
 
@@ -529,7 +521,7 @@ def test_send_with_autocommit_off_runs_receivers_in_the_callers_transaction(capl
         if not transaction.get_autocommit():
             transaction.rollback()
             transaction.set_autocommit(True)
-    wait_for_events(10)
+    wait_for_runs(10)
     assert first.result(0) is None and second.result(0) is None
     assert seen == [(threading.main_thread(), True), (threading.main_thread(), True)]
     assert inside == {"M-1", "M-1-r", "M-2", "M-2-r"}
@@ -546,8 +538,8 @@ def test_hung_receivers_neither_stall_senders_nor_the_queue():
     # The issue's settings: every other option is the default.
     backend = thread_backend(workers=2, queue_size=10, block_timeout=1)
     release = threading.Event()
-    # Bounds the test even if the pool misbehaves (the previous release ran a
-    # hung receiver in the sender, which then waited for this).
+    # Bounds the test even if the pool misbehaves (a hung receiver run in the
+    # sender would wait for this).
     safety = threading.Timer(20, release.set)
     hung = AsyncSignal(backend=backend)
     ordinary = AsyncSignal(backend=backend)
@@ -611,7 +603,7 @@ def test_a_stuck_receiver_is_reported_with_its_stack():
             stuck_signal.send(sender=None, release=release)
             assert reported.wait(10), "no ERROR was logged for the stuck receiver"
             release.set()
-            wait_for_events(10)
+            wait_for_runs(10)
     finally:
         release.set()
         stuck_signal.disconnect(receiver_that_hangs)
@@ -643,7 +635,7 @@ def test_a_burst_into_a_full_queue_is_counted_and_logged_sparingly(caplog, polic
             caplog.at_level(logging.WARNING, logger="eventx_signals"),
         ):
             futures = [f for _ in range(1000) for _, f in burst_signal.send(sender=None)]
-            wait_for_events(30)
+            wait_for_runs(30)
     finally:
         burst_signal.disconnect(slowish)
     after = stats()
@@ -691,12 +683,11 @@ def test_a_bad_async_signals_entry_does_not_stop_the_valid_one(form):
 
 
 def test_triggering_unheard_events_keeps_no_signal_alive():
-    from eventx_signals.events import _events
-    from eventx_signals.signals import all_async_signals
+    from eventx_signals.core.registry import registry
 
     gc.collect()
-    events_before = len(_events)
-    signals_before = len(all_async_signals)
+    events_before = len(registry.events)
+    signals_before = len(registry.async_signals)
     names = [f"fault-paths-unheard-{n}" for n in range(20_000)]
     for n, name in enumerate(names):
         assert trigger_event(name, n=n) == []
@@ -707,5 +698,5 @@ def test_triggering_unheard_events_keeps_no_signal_alive():
     assert async_to_sync(atrigger_some)() == [[]] * 1000
     gc.collect()
     assert not set(names) & set(list_registered_events())
-    assert len(_events) == events_before
-    assert len(all_async_signals) <= signals_before
+    assert len(registry.events) == events_before
+    assert len(registry.async_signals) <= signals_before

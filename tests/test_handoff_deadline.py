@@ -16,8 +16,8 @@ from celery import Celery
 
 from eventx_signals import AsyncSignal, stats
 from eventx_signals.backends.celery import CeleryBackend
-from eventx_signals.backends.handoff import HandoffTimeout
-from eventx_signals.backends.resend import payload_from_text
+from eventx_signals.backends.out_of_process.handoff import HandoffTimeout
+from eventx_signals.backends.out_of_process.resend import payload_from_text
 from tests.testapp.models import Order
 
 
@@ -151,6 +151,6 @@ def test_asend_never_holds_the_thread_sensitive_executor(silent_broker):
 
 def test_a_bad_timeout_is_refused():
     assert CeleryBackend.option_errors({"handoff_timeout": 0}) == [
-        "Option 'handoff_timeout' must be more than 0 seconds."
+        "Option 'handoff_timeout' must be a finite number of seconds > 0, not 0."
     ]
     assert "when_handoff_fails" in CeleryBackend.option_errors({"when_handoff_fails": "retry"})[0]

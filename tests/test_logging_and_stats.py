@@ -1,7 +1,7 @@
 import logging
 
 from eventx_signals import AsyncSignal, stats
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 module_signal = AsyncSignal()
 
@@ -20,7 +20,7 @@ def test_one_record_per_run_naming_signal_sender_and_receiver(caplog):
     try:
         with caplog.at_level(logging.INFO, logger="eventx_signals"):
             module_signal.send(sender=int, password="hunter2")
-            wait_for_events(5)
+            wait_for_runs(5)
     finally:
         module_signal.disconnect(succeed)
         module_signal.disconnect(fail)
@@ -41,7 +41,7 @@ def test_failure_does_not_stop_the_next_receiver(signal, recorder):
     signal.connect(fail)
     signal.connect(recorder)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert len(recorder.calls) == 1
 
 
@@ -51,7 +51,7 @@ def test_stats_count_runs(signal):
     before = stats()
     for _ in range(3):
         signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     after = stats()
     assert set(after) == {
         "dispatched",
@@ -59,11 +59,12 @@ def test_stats_count_runs(signal):
         "failed",
         "retried",
         "inline",
+        "queue_full",
         "fallback",
         "dropped",
         "pending",
         "running",
-        "event_log_dropped",
+        "run_log_dropped",
     }
     assert after["dispatched"] - before["dispatched"] == 6
     assert after["succeeded"] - before["succeeded"] == 3
@@ -71,7 +72,7 @@ def test_stats_count_runs(signal):
     assert after["pending"] == 0 and after["running"] == 0
 
 
-def test_stats_show_pending_and_running(signal, gate):
+def test_stats_show_pending_and_running(gate):
     from eventx_signals.backends.thread import ThreadBackend
 
     backend = ThreadBackend(options={"workers": 1})
@@ -85,5 +86,5 @@ def test_stats_show_pending_and_running(signal, gate):
     assert current["running"] == 2  # both receivers of the running dispatch
     assert current["pending"] == 2
     gate.open()
-    wait_for_events(5)
+    wait_for_runs(5)
     backend.close(timeout=5)

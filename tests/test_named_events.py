@@ -12,7 +12,7 @@ from eventx_signals import (
     list_registered_events,
     trigger_event,
 )
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 
 def test_listener_taking_only_the_arguments_it_names():
@@ -37,7 +37,7 @@ def test_listener_with_kwargs_gets_everything_like_a_receiver():
         seen.append((sender, sorted(kwargs)))
 
     trigger_event("kwargs_event_t2", sender="shop", a=1)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert seen == [("shop", ["a", "signal"])]
 
 
@@ -104,7 +104,7 @@ def test_failing_listener_is_logged_with_the_event_name(caplog):
         raise RuntimeError("listener failed")
 
     trigger_event("failing_t8", x=1)
-    wait_for_events(5)
+    wait_for_runs(5)
     errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name == "eventx_signals"]
     assert "failing_t8" in errors[0].getMessage()
     assert "broken" in errors[0].getMessage()

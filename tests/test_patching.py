@@ -12,8 +12,8 @@ from eventx_signals import (
     patched_signal,
     unpatch_signal,
 )
-from eventx_signals.patching import is_patched
-from eventx_signals.testing import wait_for_events
+from eventx_signals.dispatch.patching import is_patched
+from eventx_signals.testing import wait_for_runs
 from tests.testapp.models import Order
 
 
@@ -127,7 +127,7 @@ def test_patched_asend(plain):
 
 @pytest.mark.django_db(transaction=True)
 class TestModelSignals:
-    def test_post_save_receiver_sees_django_arguments(self, recorder):
+    def test_post_save_receiver_sees_django_arguments(self):
         seen = []
 
         @receiver(post_save, sender=Order)
@@ -137,7 +137,7 @@ class TestModelSignals:
         with patched_signal(post_save, senders=[Order]):
             order = Order.objects.create(number="P-1")
             order.save(update_fields=["number"])
-            wait_for_events(5)
+            wait_for_runs(5)
         post_save.disconnect(on_save, sender=Order)
         assert seen == [
             (Order, "P-1", True, None, False, "default"),
@@ -155,7 +155,7 @@ class TestModelSignals:
             order = Order.objects.create(number="D-1")
             pk = order.pk
             order.delete()
-            wait_for_events(5)
+            wait_for_runs(5)
         post_delete.disconnect(on_delete, sender=Order)
         assert seen == [pk]
 
@@ -166,7 +166,7 @@ class TestModelSignals:
                 Order.objects.create(number="S-1")  # returns though gate is shut
                 assert gate.entered.wait(5)
                 gate.open()
-                wait_for_events(5)
+                wait_for_runs(5)
         finally:
             post_save.disconnect(gate, sender=Order)
 
@@ -177,7 +177,7 @@ def test_m2m_changed_pre_actions_stay_inline(recorder):
         with patched_signal(m2m_changed):
             inline = m2m_changed.send(sender=Order, action="pre_add", instance=None)
             background = m2m_changed.send(sender=Order, action="post_add", instance=None)
-            wait_for_events(5)
+            wait_for_runs(5)
     finally:
         m2m_changed.disconnect(recorder)
     assert inline == [(recorder, 1)]

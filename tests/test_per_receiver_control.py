@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import inspect as django_inspect
 
 from eventx_signals import AsyncSignal, background_receiver, keep_inline, unpatch_signal
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 
 
 def test_keep_inline_runs_before_send_returns(signal, recorder):
@@ -135,7 +135,7 @@ def test_background_receiver_leaves_django_exception_semantics_for_the_rest():
         assert robust[1][1].result(5) == "ok"
     finally:
         unpatch_signal(signal)
-        wait_for_events(5)
+        wait_for_runs(5)
 
 
 def test_async_marked_receiver_is_still_detected_as_async():

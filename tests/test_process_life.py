@@ -93,11 +93,11 @@ def test_forked_child_gets_a_fresh_pool(gate):
     if pid == 0:  # child
         status = 1
         try:
-            from eventx_signals.testing import wait_for_events
+            from eventx_signals.testing import wait_for_runs
 
             [(_, future)] = signal.send(sender=None, name="sent-in-child")
             future.result(10)
-            wait_for_events(10)
+            wait_for_runs(10)
             status = 0
         finally:
             os._exit(status)
@@ -134,13 +134,13 @@ def test_close_runs_what_no_worker_is_left_to_run(recorder):
     import time
 
     from eventx_signals.backends.thread import ThreadBackend
-    from eventx_signals.delivery import Delivery
-    from eventx_signals.stats import counters
+    from eventx_signals.core.counters import counters
+    from eventx_signals.engine.delivery import Delivery
 
-    pool = ThreadBackend("test", {"workers": 2, "queue_size": 10})
+    pool = ThreadBackend("test", {"workers": 2, "queue_size": 10}).pool
     dispatches = [Delivery(None, "s", {}, [recorder], 1, False) for _ in range(3)]
     for dispatch in dispatches:
-        counters.accepted.add(1)
+        counters.dispatched.add(1)
         pool._queue.put(dispatch)
     assert pool.shutdown(time.monotonic() + 10) == 0
     assert len(recorder.calls) == 3

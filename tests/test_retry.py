@@ -10,8 +10,8 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal, stats
 from eventx_signals.backends.thread import ThreadBackend
-from eventx_signals.retries import current_attempt, retry
-from eventx_signals.testing import eager, wait_for_events
+from eventx_signals.engine.retries import current_attempt, retry
+from eventx_signals.testing import eager, wait_for_runs
 
 
 class Flaky:
@@ -73,12 +73,12 @@ def flaky_function(flaky):
     return receiver
 
 
-def test_wait_for_events_waits_for_retries(pool):
+def test_wait_for_runs_waits_for_retries(pool):
     flaky = Flaky(failures=2)
     signal = AsyncSignal(backend=pool)
     signal.connect(retry(max_attempts=3, backoff=0.1)(flaky_function(flaky)), weak=False)
     [(_, future)] = signal.send(sender=None)
-    wait_for_events(10)
+    wait_for_runs(10)
     assert future.done() and future.result() == 3
 
 

@@ -34,7 +34,7 @@ settings.configure(
 )
 django.setup()   # what gunicorn's WSGI module and a script do: no system checks
 from django.db.models.signals import post_save
-from eventx_signals.patching import get_patch
+from eventx_signals.dispatch.patching import get_patch
 print("patched for", sorted(m._meta.label for m in get_patch(post_save).senders()))
 """
 

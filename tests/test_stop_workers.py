@@ -15,8 +15,8 @@ from django.db.backends.signals import connection_created
 from django.test import override_settings
 
 from eventx_signals import AsyncSignal
-from eventx_signals.event_log import writer
-from eventx_signals.testing import stop_workers, wait_for_events
+from eventx_signals.runlog import writer
+from eventx_signals.testing import stop_workers, wait_for_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_stop_workers_names_a_worker_that_does_not_finish():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_event_log_writer_closes_its_connection_and_opens_one_for_later_rows():
+def test_the_run_log_writer_closes_its_connection_and_opens_one_for_later_rows():
     opened = []
 
     def remember(sender, connection, **kwargs):
@@ -81,19 +81,19 @@ def test_the_event_log_writer_closes_its_connection_and_opens_one_for_later_rows
     signal.connect(_worker_session)
     connection_created.connect(remember)
     try:
-        with override_settings(EVENTX_RECORD_EVENTS=True):
+        with override_settings(EVENTX_RECORD_RUNS=True):
             signal.send(None)
-            wait_for_events()
+            wait_for_runs()
             writer.flush()
             assert writer.close_connection()
             opened.clear()
             signal.send(None)
-            wait_for_events()
+            wait_for_runs()
             writer.flush()
     finally:
         connection_created.disconnect(remember)
     # Closed, so the writer had to open a new connection for the next row.
-    assert "eventx-event-log" in opened
+    assert "eventx-run-log" in opened
 
 
 CHILD_TEST = """
@@ -156,7 +156,7 @@ def test_pytest_django_can_drop_the_test_database_after_workers_used_it(tmp_path
 def test_a_fresh_writer_closes_the_connection_its_first_prune_opened(monkeypatch):
     from django.db import connections
 
-    from eventx_signals.event_log import Writer
+    from eventx_signals.runlog import Writer
 
     events = []
     wrapper_class = type(connections["default"])
@@ -178,5 +178,5 @@ def test_a_fresh_writer_closes_the_connection_its_first_prune_opened(monkeypatch
         assert fresh.close_connection()
     finally:
         connection_created.disconnect(remember)
-    mine = [what for what, thread in events if thread == "eventx-event-log"]
+    mine = [what for what, thread in events if thread == "eventx-run-log"]
     assert mine == ["opened", "closed"]

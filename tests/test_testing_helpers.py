@@ -1,13 +1,14 @@
-"""eager(), capture_events() and the pytest fixtures."""
+"""eager(), capture_dispatches() and the pytest fixtures."""
 
 import threading
 
+import pytest
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.test import TestCase
 
 from eventx_signals import AsyncSignal, patched_signal, trigger_event
-from eventx_signals.testing import capture_events, eager
+from eventx_signals.testing import capture_dispatches, eager
 from tests.testapp.models import Order
 
 audit_log = []
@@ -45,9 +46,9 @@ class EagerInAPlainTestCase(TestCase):
 captured_signal = AsyncSignal()
 
 
-def test_capture_events_records_name_sender_and_kwargs():
+def test_capture_dispatches_records_name_sender_and_kwargs():
     captured_signal.connect(audit_nothing)
-    with capture_events() as events:
+    with capture_dispatches() as events:
         captured_signal.send(sender="s", value=1)
         trigger_event("captured_event", user="ada")
     captured_signal.disconnect(audit_nothing)
@@ -56,7 +57,7 @@ def test_capture_events_records_name_sender_and_kwargs():
         ("captured_event", None, {"user": "ada"}),
     ]
     assert events[0].signal is captured_signal
-    with capture_events() as later:
+    with capture_dispatches() as later:
         pass
     assert later == []
 
@@ -65,14 +66,25 @@ def audit_nothing(sender, **kwargs):
     pass
 
 
-def test_pytest_fixtures(eventx_eager, eventx_capture, eventx_wait):
+def test_pytest_fixtures(eventx_eager, eventx_capture):
     signal = AsyncSignal()
     calls = []
     signal.connect(lambda sender, **kw: calls.append(threading.current_thread()), weak=False)
     signal.send(sender=None)
     assert calls == [threading.current_thread()]  # eager: inline, at once
-    assert len(eventx_capture) == 1
-    eventx_wait(1)
+    assert [dispatch.signal for dispatch in eventx_capture] == [signal]
+
+
+def test_the_wait_fixture_waits_for_runs_in_the_background(eventx_wait):
+    release = threading.Event()
+    signal = AsyncSignal()
+    signal.connect(lambda sender, **kwargs: release.wait(10), weak=False)
+    [(_, future)] = signal.send(sender=None)
+    with pytest.raises(TimeoutError, match="still running"):
+        eventx_wait(0.05)  # the receiver waits for the release
+    release.set()
+    eventx_wait(10)
+    assert future.done()
 
 
 def test_eager_runs_inside_transaction_without_waiting_for_commit(db):

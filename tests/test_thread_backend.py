@@ -11,11 +11,12 @@ import pytest
 from eventx_signals import AsyncSignal, stats
 from eventx_signals.backends.thread import ThreadBackend
 from eventx_signals.exceptions import EventxConfigurationError
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
+from tests.workers import wait_until
 
 
 def pool_threads(backend):
-    prefix = f"{backend.name}-worker-"
+    prefix = f"{backend.pool.name}-worker-"
     return [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
@@ -25,7 +26,7 @@ def make_backend():
 
     def make(**options):
         backend = ThreadBackend(options=options)
-        backend.name = f"test-pool-{id(backend)}"
+        backend.pool.name = f"test-pool-{id(backend)}"
         backends.append(backend)
         return backend
 
@@ -51,7 +52,7 @@ def test_workers_start_lazily(make_backend, recorder):
     signal = AsyncSignal(backend=backend)
     signal.connect(recorder)
     signal.send(sender=None)
-    wait_for_events(5)
+    wait_for_runs(5)
     # The first worker starts the other two in the background, so that the
     # first send pays for one thread start only.
     deadline = time.monotonic() + 5
@@ -72,7 +73,7 @@ def test_when_full_drop_cancels_and_logs(make_backend, gate, caplog, recorder):
     assert stats()["dropped"] == dropped_before + 1
     assert any("dropped 1 receiver runs" in r.getMessage() for r in caplog.records)
     gate.open()
-    wait_for_events(5)
+    wait_for_runs(5)
     assert recorder.calls == []
 
 
@@ -99,13 +100,16 @@ def test_when_full_block_waits_for_room(make_backend, gate, recorder):
         signal.send(sender=None)
         sent.set()
 
+    queue_full = stats()["queue_full"]
     thread = threading.Thread(target=sender)
     thread.start()
-    assert not sent.wait(0.2)  # blocked: the queue is full
+    # The sender met the full queue and waits there (block_timeout is 10 s).
+    wait_until(lambda: stats()["queue_full"] > queue_full, 10, "the sender to meet the full queue")
+    assert not sent.is_set() and thread.is_alive()
     gate.open()
     assert sent.wait(5)
     thread.join()
-    wait_for_events(5)
+    wait_for_runs(5)
     assert recorder.threads and recorder.threads[0] is not thread
 
 
@@ -137,7 +141,7 @@ def test_worker_sending_into_a_full_queue_does_not_deadlock(make_backend):
     outer.connect(fan_out)
     [(_, future)] = outer.send(sender=None)
     future.result(5)  # would time out if the worker blocked on its own queue
-    wait_for_events(5)
+    wait_for_runs(5)
     assert inner_ran.is_set()
 
 
@@ -172,7 +176,7 @@ def test_idle_worker_keeps_no_reference_to_finished_job(make_backend):
     signal.connect(handler)
     responses = signal.send(sender=sender, payload=payload)
     responses[0][1].result(5)
-    wait_for_events(5)
+    wait_for_runs(5)
     del responses, sender, payload
     gc.collect()
     assert sender_ref() is None
@@ -203,7 +207,7 @@ def test_concurrent_senders_run_each_receiver_exactly_once():
         thread.start()
     for thread in threads:
         thread.join()
-    wait_for_events(60)
+    wait_for_runs(60)
     assert len(counts) == 40_000
     assert set(counts.values()) == {1}
     after = stats()

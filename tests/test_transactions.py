@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from eventx_signals import AsyncSignal
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 from tests.testapp.models import Order
 
 IMMEDIATE = {"default": {"BACKEND": "eventx_signals.backends.immediate.ImmediateBackend"}}
@@ -32,9 +32,9 @@ def test_dispatch_waits_for_commit(signal, recorder):
     signal.connect(recorder)
     with transaction.atomic():
         signal.send(sender=None)
-        wait_for_events(5)  # nothing to wait for yet: not dispatched
+        wait_for_runs(5)  # nothing to wait for yet: not dispatched
         assert recorder.calls == []
-    wait_for_events(5)
+    wait_for_runs(5)
     assert len(recorder.calls) == 1
 
 
@@ -45,7 +45,7 @@ def test_rollback_discards_and_cancels(signal, recorder):
         [(_, future)] = signal.send(sender=None)
         raise RuntimeError("roll back")
     assert future.cancelled()
-    wait_for_events(5)
+    wait_for_runs(5)
     assert recorder.calls == []
 
 
@@ -61,7 +61,7 @@ def test_savepoint_rollback_discards_only_the_inner_dispatch(signal, recorder):
             pass
         assert inner.cancelled()
     outer.result(10)
-    wait_for_events(5)
+    wait_for_runs(5)
     assert [sender for sender, _ in recorder.calls] == ["outer"]
 
 
@@ -70,9 +70,9 @@ def test_waits_on_the_alias_named_by_using(signal, recorder):
     with transaction.atomic(using="other"):
         signal.send(sender=None, using="other")
         signal.send(sender=None)  # default alias: not in a transaction
-        wait_for_events(5)
+        wait_for_runs(5)
         assert len(recorder.calls) == 1
-    wait_for_events(5)
+    wait_for_runs(5)
     assert len(recorder.calls) == 2
 
 

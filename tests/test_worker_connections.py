@@ -9,8 +9,8 @@ from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from eventx_signals import AsyncSignal
-from eventx_signals.backends import worker_connections
 from eventx_signals.backends.thread import ThreadBackend
+from eventx_signals.core import connections as worker_connections
 from tests.postgres import terminate_sessions
 
 

@@ -7,8 +7,9 @@ import threading
 import pytest
 from asgiref.sync import sync_to_async
 
-from eventx_signals import AsyncSignal, worker_loops
+from eventx_signals import AsyncSignal
 from eventx_signals.backends.thread import ThreadBackend
+from eventx_signals.engine import loops as worker_loops
 
 
 def backend(**options):

@@ -97,7 +97,7 @@ class RunResult:
     # (celery / tasks), postgres, redis (mode celery), other (the load client,
     # the rest).
     cpu_split_ms_per_request: dict[str, float] = field(default_factory=dict)
-    # Rows of the event log (eventx_signals_receiverrun), None without it.
+    # Rows of the run log (eventx_signals_receiverrun), None without it.
     log_rows: int | None = None
     # Worker processes of the celery / tasks modes.
     worker_processes: int = 0

@@ -58,7 +58,7 @@ def child_env(
 
 def migrate(env: dict[str, str], timeout_s: float = 120.0) -> None:
     """Create the tables: shop has no migrations (--run-syncdb creates its
-    tables); the installed apps that have some (eventx_signals' event log,
+    tables); the installed apps that have some (eventx_signals' run log,
     django_tasks_db's task rows) get them applied by the same command."""
     subprocess.run(
         [sys.executable, "-m", "django", "migrate", "--run-syncdb", "--verbosity", "0"],

@@ -20,7 +20,7 @@ from stats import median, ratio
 #: says otherwise.
 MODES = ("none", "inline", "async", "async+log", "celery", "tasks")
 DEFAULT_MODES = ("none", "inline", "async")
-#: The event log may cost the request at most 10 % over plain async: p50 at
+#: The run log may cost the request at most 10 % over plain async: p50 at
 #: most 1.10x, throughput at least 0.90x.
 EVENT_LOG_TARGET = 1.10
 EVENT_LOG_RPS_TARGET = 0.90
@@ -121,14 +121,14 @@ def targets(runs: Sequence[RunResult], found: Sequence[Ratio]) -> list[Target]:
         log_rps = value["async+log req/s / async req/s"]
         checks += [
             Target(
-                "event log: async+log p50 <= 1.10 x async p50",
+                "run log: async+log p50 <= 1.10 x async p50",
                 log_p50,
                 f"<= {EVENT_LOG_TARGET:.2f}x",
                 log_p50 <= EVENT_LOG_TARGET,
                 "{:.2f}x",
             ),
             Target(
-                "event log: async+log req/s >= 0.90 x async req/s",
+                "run log: async+log req/s >= 0.90 x async req/s",
                 log_rps,
                 f">= {EVENT_LOG_RPS_TARGET:.2f}x",
                 log_rps >= EVENT_LOG_RPS_TARGET,
@@ -137,9 +137,7 @@ def targets(runs: Sequence[RunResult], found: Sequence[Ratio]) -> list[Target]:
         ]
         logged = by_mode(runs, "async+log")
         unlogged = sum(r.orders - (r.log_rows or 0) for r in logged)
-        checks.append(
-            Target("event log: jobs without a row", unlogged, "0", unlogged == 0, "{:.0f}")
-        )
+        checks.append(Target("run log: jobs without a row", unlogged, "0", unlogged == 0, "{:.0f}"))
     with_receipts = sorted({r.mode for r in runs if r.mode != "none"}, key=MODES.index)
     if with_receipts:
         missing = sum(r.missing or 0 for r in runs)
@@ -281,7 +279,7 @@ def markdown(
         '"sessions - requests": beyond one per HTTP request (CONN_MAX_AGE=0), i.e. opened '
         'by background jobs (and, in mode "tasks", by the idle db_worker polls); '
         '"per job": that divided by the jobs (orders). "drain s": from the last response '
-        'until every order had its receipt (median). "log rows": event log rows '
+        'until every order had its receipt (median). "log rows": run log rows '
         "(async+log).",
         "",
         "| mode | CPU ms/req: gunicorn | workers | PostgreSQL | Redis | other | all, load "

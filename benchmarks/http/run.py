@@ -9,7 +9,7 @@ slow get faster under load when the receiver runs in the background?
 Each mode is its own gunicorn run (gthread, 2 workers x 4 threads) on a
 fresh PostgreSQL database with Django's default connection settings:
 none (no receiver), inline (Django's post_save), async (EVENTX_ASYNC_SIGNALS,
-the thread backend); with --modes also async+log (async with the event log),
+the thread backend); with --modes also async+log (async with the run log),
 celery (CeleryBackend on Redis, a real `celery worker`) and tasks
 (DjangoTasksBackend on django-tasks-db, real `db_worker` processes).
 Modes are interleaved in rounds, the first mode rotating, and compared as

@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         write()
         raise
     report["seconds"] = round(time.monotonic() - started, 2)
-    from eventx_signals.testing import wait_for_events
+    from eventx_signals.testing import wait_for_runs
 
-    wait_for_events(10)
+    wait_for_runs(10)
     after = eventx_signals.stats()
     # Counted from here, so that the probes of mode "patched" do not count.
     report["stats"] = {

@@ -1,46 +1,39 @@
 """
-The interface every backend implements, and the registry of configured
-backends by alias (``EVENTX_BACKENDS``, shaped like Django's ``CACHES`` and
-``TASKS``).
+The contract every backend implements.
+
+A backend takes a ready ``Delivery`` through one hook, ``dispatch(delivery,
+commit_alias)``, at send time, and arranges for its receivers to run: now,
+or once the transaction on ``commit_alias`` commits. The default
+``dispatch`` does that with ``submit(delivery)``, which is all a simple
+backend implements; a backend that must prepare something at send time (the
+out-of-process ones encode the arguments) overrides ``dispatch`` itself.
+Options are declared in ``option_defaults`` and validated by
+``validate_option``, which the system checks call too.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.core.signals import setting_changed
-from django.utils.connection import BaseConnectionHandler
-from django.utils.module_loading import import_string
+from asgiref.sync import sync_to_async
 
-from ..conf import DEFAULT_BACKEND_ALIAS, DEFAULT_BACKENDS, warn_if_not_installed
-from ..exceptions import EventxConfigurationError, InvalidBackend
-from ..suggestions import did_you_mean
-from ..transactions import submit_on_commit
+from ..config.settings import DEFAULT_BACKEND_ALIAS
+from ..core import connections
+from ..core.counters import counters
+from ..core.threads import mark_worker_thread
+from ..core.transactions import submit_on_commit
+from ..engine.run import release_thread, run
+from ..exceptions import EventxConfigurationError
 
 if TYPE_CHECKING:
-    from ..delivery import Delivery
-
-#: Keys an alias of EVENTX_BACKENDS may have.
-ALIAS_KEYS = ("BACKEND", "OPTIONS")
-#: The dotted paths of the backends django-eventx ships.
-BUILT_IN_BACKENDS = (
-    "eventx_signals.backends.thread.ThreadBackend",
-    "eventx_signals.backends.immediate.ImmediateBackend",
-    "eventx_signals.backends.django_tasks.DjangoTasksBackend",
-    "eventx_signals.backends.celery.CeleryBackend",
-)
+    from ..engine.delivery import Delivery
 
 
 class BaseBackend:
     """
-    A backend takes a ready ``Delivery`` and arranges for its receivers to run.
-
-    Subclasses declare their options in ``option_defaults`` and validate
-    them in ``validate_option``; the system checks call the same code.
+    A backend takes a ready ``Delivery`` and arranges for its receivers to
+    run. Subclass it and implement ``submit()``; see the module's docstring.
     """
 
     #: Options the backend accepts, with their defaults.
@@ -49,8 +42,10 @@ class BaseBackend:
     #: changes, another instance takes over its alias.
     from_settings = False
     #: Whether receivers run in another process, from JSON payloads built
-    #: at send time by ``encode()``.
-    serializes = False
+    #: at send time (the checks and ``eventx list`` look for receivers a
+    #: worker could not find; ``eager()`` sends the arguments through the
+    #: backend's codec, as its worker would see them).
+    serializes: ClassVar[bool] = False
 
     def __init__(
         self, alias: str = DEFAULT_BACKEND_ALIAS, options: Mapping[str, Any] | None = None
@@ -61,9 +56,6 @@ class BaseBackend:
             raise EventxConfigurationError(" ".join(errors))
         self.alias = alias
         self.options = {**self.option_defaults, **options}
-        # An instance attribute: every send reads it, and Python 3.11 reads
-        # instance attributes faster than class ones.
-        self.serializes = type(self).serializes
 
     @classmethod
     def option_errors(cls, options: Mapping[str, Any]) -> list[str]:
@@ -77,15 +69,14 @@ class BaseBackend:
                     f"known options: {known}."
                 )
             else:
-                error = cls.validate_option(name, value)
-                if error:
-                    errors.append(error)
+                errors += cls.validate_option(name, value)
         return errors
 
     @classmethod
-    def validate_option(cls, name: str, value: Any) -> str | None:
-        """Return a sentence describing what is wrong with one value, if anything."""
-        return None
+    def validate_option(cls, name: str, value: Any) -> list[str]:
+        """One sentence per problem of one option's value (``config.validators``
+        has the usual ones, called with ``f"Option {name!r}"``)."""
+        return []
 
     @classmethod
     def alias_warnings(cls, alias: str, options: Mapping[str, Any]) -> list[str]:
@@ -98,12 +89,13 @@ class BaseBackend:
         """Called once per process from the app's ``ready()`` when an alias
         of EVENTX_BACKENDS uses this class (worker processes included)."""
 
+    # -- the hook -----------------------------------------------------------------
+
     def dispatch(self, delivery: Delivery, commit_alias: str | None) -> None:
         """
         Take a delivery at send time: submit it now, or once the transaction
         on the database ``commit_alias`` commits (None: now). A backend
-        that must prepare what travels at send time (encode it) does it
-        here.
+        that must prepare what travels at send time does it here.
         """
         if commit_alias is None:
             self.submit(delivery)
@@ -115,18 +107,53 @@ class BaseBackend:
         transaction): submit the delivery now, without blocking the loop."""
         await self.asubmit(delivery)
 
+    def submit(self, delivery: Delivery) -> None:
+        """Arrange for ``delivery`` to run; must not run it in the caller
+        unless the backend's policy says so. An in-process backend calls
+        ``accept()`` when it takes a delivery, and ``run()`` to run it."""
+        raise NotImplementedError
+
+    async def asubmit(self, delivery: Delivery) -> None:
+        """Async twin of ``submit``; by default ``submit`` in a thread of
+        asgiref's shared executor, so that the event loop never blocks."""
+        await sync_to_async(self.submit, thread_sensitive=False)(delivery)
+
     def round_trip(self, delivery: Delivery) -> None:
         """Under eager(): give the receivers the arguments as a worker of
         this backend would see them (serialising backends only)."""
 
-    def submit(self, delivery: Delivery) -> None:
-        """Arrange for ``delivery`` to run; must not run it in the caller
-        unless the backend's policy says so."""
-        raise NotImplementedError
+    # -- for backends that run receivers in this process ----------------------------
 
-    async def asubmit(self, delivery: Delivery) -> None:
-        """Async twin of ``submit``; must not block the event loop."""
-        raise NotImplementedError
+    def accept(self, delivery: Delivery) -> None:
+        """Count the delivery's runs as dispatched (``stats()``), so that
+        ``wait_for_runs()`` waits for them: call it when taking a delivery
+        to run later in this process."""
+        counters.dispatched.add(len(delivery.receivers))
+
+    def run(self, delivery: Delivery) -> None:
+        """
+        Run the delivery's receivers in this thread, now, as a worker of
+        this backend: with every step of the run loop (retries at once,
+        counters, logging, the run log), the thread marked as a worker (a
+        send or ``wait_for_runs()`` from a receiver never waits for itself),
+        its broken database connections replaced before and any transaction
+        a receiver left open rolled back after.
+        """
+        mark_worker_thread()
+        connections.before_job()
+        try:
+            run(delivery, on_worker=True, alias=self.alias)
+        finally:
+            connections.after_job()
+
+    @staticmethod
+    def release_thread() -> None:
+        """Close the database connections and the event loop that running
+        receivers gave this thread: call it when a thread that called
+        ``run()`` idles or ends."""
+        release_thread()
+
+    # -- life cycle -------------------------------------------------------------------
 
     def running_threads(self) -> int:
         """Threads of this process still running receivers for this backend
@@ -138,180 +165,3 @@ class BaseBackend:
         ``timeout`` seconds (None: do not wait). Return how many deliveries
         were left unfinished."""
         return 0
-
-
-def positive_int_error(name: str, value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return f"Option {name!r} must be a positive integer, not {value!r}."
-    return None
-
-
-def bool_error(name: str, value: Any) -> str | None:
-    if not isinstance(value, bool):
-        return f"Option {name!r} must be True or False, not {value!r}."
-    return None
-
-
-def seconds_error(name: str, value: Any) -> str | None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        return f"Option {name!r} must be a finite number of seconds >= 0, not {value!r}."
-    return None
-
-
-# -- the registry of aliases ----------------------------------------------------
-
-
-def load_backend_class(path: Any, alias: str) -> type[BaseBackend]:
-    """Import the BACKEND of ``alias``, or raise EventxConfigurationError."""
-    where = f"EVENTX_BACKENDS[{alias!r}]['BACKEND']"
-    if not isinstance(path, str) or not path:
-        raise EventxConfigurationError(
-            f"{where} must be the dotted path of a backend class, not {path!r}."
-        )
-    try:
-        backend_class = import_string(path)
-    except ImportError as exc:
-        suggestion = did_you_mean(path, BUILT_IN_BACKENDS) or f" ({exc})"
-        raise EventxConfigurationError(
-            f"{where} is {path!r}, which cannot be imported{suggestion}; use "
-            "'eventx_signals.backends.thread.ThreadBackend' or the dotted path of "
-            "another BaseBackend subclass."
-        ) from exc
-    if not (isinstance(backend_class, type) and issubclass(backend_class, BaseBackend)):
-        raise EventxConfigurationError(
-            f"{where} is {path!r}, which is not a subclass of eventx_signals.backends.BaseBackend."
-        )
-    return backend_class
-
-
-def alias_errors(alias: Any, params: Any) -> list[str]:
-    """Every problem of one EVENTX_BACKENDS entry, one sentence each."""
-    if not isinstance(alias, str):
-        return [f"EVENTX_BACKENDS keys must be alias names (str), not {alias!r}."]
-    if not isinstance(params, Mapping):
-        return [
-            f"EVENTX_BACKENDS[{alias!r}] must be a dict with 'BACKEND' and "
-            f"optional 'OPTIONS', not {type(params).__name__}."
-        ]
-    errors = [
-        f"EVENTX_BACKENDS[{alias!r}] has the unknown key {key!r}; use only 'BACKEND' and 'OPTIONS'."
-        for key in params
-        if key not in ALIAS_KEYS
-    ]
-    try:
-        backend_class = load_backend_class(params.get("BACKEND"), alias)
-    except EventxConfigurationError as exc:
-        return [*errors, str(exc)]
-    options = params.get("OPTIONS", {})
-    if not isinstance(options, Mapping):
-        return [
-            *errors,
-            f"EVENTX_BACKENDS[{alias!r}]['OPTIONS'] must be a dict, not {type(options).__name__}.",
-        ]
-    errors += (
-        f"EVENTX_BACKENDS[{alias!r}]['OPTIONS']: {error}"
-        for error in backend_class.option_errors(options)
-    )
-    return errors
-
-
-if TYPE_CHECKING:  # django-stubs make it generic; Django's class is not
-    _ConnectionHandler = BaseConnectionHandler[BaseBackend]
-else:
-    _ConnectionHandler = BaseConnectionHandler
-
-
-class BackendHandler(_ConnectionHandler):
-    """
-    The backends configured in EVENTX_BACKENDS, one instance per alias,
-    created on first use and shared by every thread; replaced (the old one
-    finishing its queue) when the setting changes.
-    """
-
-    settings_name = "EVENTX_BACKENDS"
-    exception_class = InvalidBackend
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Instances by alias; read without a lock on every send, written under
-        # _lock, emptied (never replaced) when the setting changes.
-        self.instances: dict[str | None, BaseBackend] = {}
-        self._lock = threading.Lock()
-
-    def configure_settings(self, settings: Any) -> Any:
-        from django.conf import settings as django_settings
-
-        if settings is None:
-            settings = getattr(django_settings, self.settings_name, DEFAULT_BACKENDS)
-        return settings
-
-    def create_connection(self, alias: str) -> BaseBackend:
-        errors = alias_errors(alias, self.settings[alias])
-        if errors:
-            raise EventxConfigurationError(" ".join(errors))
-        params = self.settings[alias]
-        backend_class = load_backend_class(params["BACKEND"], alias)
-        backend = backend_class(alias, params.get("OPTIONS", {}))
-        backend.from_settings = True
-        return backend
-
-    def __getitem__(self, alias: str | None) -> BaseBackend:
-        try:
-            return self.instances[alias]
-        except KeyError:
-            pass
-        warn_if_not_installed()
-        name = DEFAULT_BACKEND_ALIAS if alias is None else alias
-        with self._lock:
-            # None (a signal naming no alias) and "default" share one instance.
-            backend = self.instances.get(name)
-            if backend is None:
-                settings = self.settings
-                if not isinstance(settings, Mapping) or name not in settings:
-                    known = ", ".join(map(repr, settings)) if isinstance(settings, Mapping) else ""
-                    raise InvalidBackend(
-                        f"The backend alias {name!r} is not defined in EVENTX_BACKENDS; "
-                        f"define it there or use one of: {known or 'none'}."
-                    )
-                backend = self.instances[name] = self.create_connection(name)
-            self.instances[alias] = backend
-            return backend
-
-    def all(self, initialized_only: bool = False) -> list[BaseBackend]:
-        if initialized_only:
-            return list({id(b): b for b in self.instances.values()}.values())
-        return [self[alias] for alias in self]
-
-    def close_all(self, timeout: float | None = None) -> None:
-        for backend in self.all(initialized_only=True):
-            backend.close(timeout)
-
-    def reset(self, timeout: float | None = None) -> list[BaseBackend]:
-        """Forget the instances and the settings; the old backends finish
-        what they had queued, waited for up to ``timeout`` seconds (None:
-        not waited for). Return the old backends."""
-        with self._lock:
-            old = list({id(b): b for b in self.instances.values()}.values())
-            self.instances.clear()
-            self.__dict__.pop("settings", None)
-            self._settings = None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for backend in old:
-            backend.close(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return old
-
-
-backends = BackendHandler()
-
-
-def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
-    if setting == BackendHandler.settings_name:
-        backends.reset()
-
-
-setting_changed.connect(_reset_on_setting_change, dispatch_uid="eventx_signals.backends.reset")

@@ -12,13 +12,13 @@ from typing import Any, ClassVar
 from asgiref.sync import sync_to_async
 from django.utils.module_loading import import_string
 
-from .. import process
-from ..conf import shutdown_timeout
-from ..payloads import RetryScheduled
-from .base import seconds_error
-from .handoff import Handoffs
-from .in_worker import run_payload_in_worker
+from ..config import validators
+from ..config.settings import shutdown_timeout
+from ..core import process
 from .out_of_process import OutOfProcessBackend
+from .out_of_process.handoff import Handoffs
+from .out_of_process.payloads import RetryScheduled
+from .out_of_process.worker import run_payload_in_worker
 
 try:
     import celery
@@ -55,21 +55,14 @@ class CeleryBackend(OutOfProcessBackend):
     }
 
     @classmethod
-    def validate_option(cls, name: str, value: Any) -> str | None:
+    def validate_option(cls, name: str, value: Any) -> list[str]:
+        label = f"Option {name!r}"
         if name in ("app", "queue", "routing_key"):
-            if value is not None and (not isinstance(value, str) or not value):
-                return f"Option {name!r} must be a non-empty string or None, not {value!r}."
-            return None
+            return validators.non_empty_string(optional=True)(value, label)
         if name == "priority":
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255
-            ):
-                return f"Option 'priority' must be an integer from 0 to 255 or None, not {value!r}."
-            return None
+            return validators.integer_between(0, 255, optional=True)(value, label)
         if name == "handoff_timeout":
-            return seconds_error(name, value) or (
-                None if value > 0 else "Option 'handoff_timeout' must be more than 0 seconds."
-            )
+            return validators.positive_seconds(value, label)
         return super().validate_option(name, value)
 
     @classmethod
@@ -97,7 +90,7 @@ class CeleryBackend(OutOfProcessBackend):
         # A prefork child ends with os._exit() (billiard's pool), so atexit,
         # and the exit drain with it, never runs there: drain when Celery
         # says the child ends (recycled by --max-tasks-per-child, or shut
-        # down), or the event log rows it has not written yet are lost.
+        # down), or the run log rows it has not written yet are lost.
         celery_signals.worker_process_shutdown.connect(
             _drain_at_child_exit, weak=False, dispatch_uid="eventx_signals.drain_at_child_exit"
         )

@@ -12,11 +12,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from django.conf import settings
+from django.db import router
 from django.utils import timezone
 
-from .base import bool_error
-from .in_worker import run_payload_in_worker
+from ..config import validators
 from .out_of_process import OutOfProcessBackend
+from .out_of_process.worker import run_payload_in_worker
 
 try:  # Django 6.x
     from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
@@ -58,17 +60,14 @@ class DjangoTasksBackend(OutOfProcessBackend):
     }
 
     @classmethod
-    def validate_option(cls, name: str, value: Any) -> str | None:
+    def validate_option(cls, name: str, value: Any) -> list[str]:
+        label = f"Option {name!r}"
         if name in ("task_backend", "queue_name"):
-            if not isinstance(value, str) or not value:
-                return f"Option {name!r} must be a non-empty string, not {value!r}."
-            return None
+            return validators.non_empty_string()(value, label)
         if name == "priority":
-            if isinstance(value, bool) or not isinstance(value, int) or not -100 <= value <= 100:
-                return f"Option 'priority' must be an integer from -100 to 100, not {value!r}."
-            return None
+            return validators.integer_between(-100, 100)(value, label)
         if name == "enqueue_in_transaction":
-            return bool_error(name, value)
+            return validators.boolean(value, label)
         return super().validate_option(name, value)
 
     _task: Any = None
@@ -100,8 +99,7 @@ def task_store_database(task_backend: str) -> str | None:
     backend = task_backends[task_backend]
     if type(backend).__module__.split(".")[0] != "django_tasks_db":
         return None
-    from django.db import router
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # an optional dependency
 
     return str(router.db_for_write(DBTaskResult))
 
@@ -147,7 +145,7 @@ def requeue_abandoned(worker_ids: Iterable[str] = (), running_for: float | None 
     Return how many were requeued. Their receivers run again: at least
     once, so receivers must be idempotent (``current_attempt()`` helps).
     """
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # an optional dependency
 
     ids = set(worker_ids)
     cutoff = (
@@ -182,8 +180,6 @@ def get_task() -> Any:
     """
     global _task
     if _task is None:
-        from django.conf import settings
-
         aliases = list(getattr(settings, "TASKS", {}) or {DEFAULT_TASK_BACKEND_ALIAS: None})
         alias = DEFAULT_TASK_BACKEND_ALIAS if DEFAULT_TASK_BACKEND_ALIAS in aliases else aliases[0]
         queues = task_backends[alias].queues

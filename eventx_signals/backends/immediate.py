@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from asgiref.sync import sync_to_async
 
-from ..delivery import Delivery
-from ..stats import counters
+from ..core.counters import counters
+from ..engine.run import run
 from .base import BaseBackend
+
+if TYPE_CHECKING:
+    from ..engine.delivery import Delivery
 
 
 class ImmediateBackend(BaseBackend):
     """
-    Runs every receiver in the caller's thread before ``send()`` returns.
+    Runs every receiver inline: in the caller's thread, before ``send()``
+    returns.
 
     Futures, logging and counters behave as with the background backends;
     the caller's database connections are left alone, so a dispatch inside
@@ -20,14 +26,15 @@ class ImmediateBackend(BaseBackend):
     """
 
     def submit(self, delivery: Delivery) -> None:
-        counters.accepted.add(len(delivery))
-        delivery.run(alias=self.alias)
+        runs = len(delivery.receivers)
+        counters.dispatched.add(runs)
+        counters.record_inline(runs)
+        run(delivery, alias=self.alias)
 
     async def asubmit(self, delivery: Delivery) -> None:
-        counters.accepted.add(len(delivery))
         # Sync receivers may use the ORM, which refuses to run inside an
         # event loop: run the delivery in Django's thread for sync code.
-        await sync_to_async(delivery.run)(alias=self.alias)
+        await sync_to_async(self.submit)(delivery)
 
 
 #: Runs keep_inline receivers, and every receiver under eager().

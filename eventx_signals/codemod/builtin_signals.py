@@ -1,13 +1,13 @@
 """
 Django's built-in signals as the codemod sorts them: the model signals worth making
 asynchronous, each with the caveat to print, and the signals that must stay synchronous,
-with the reason for each: ``patching.MUST_STAY_SYNCHRONOUS``, the list the
+with the reason for each: ``config.async_signals.MUST_STAY_SYNCHRONOUS``, the list the
 EVENTX_ASYNC_SIGNALS setting and its checks use.
 """
 
 from __future__ import annotations
 
-from ..patching import MUST_STAY_SYNCHRONOUS
+from ..config.async_signals import MUST_STAY_SYNCHRONOUS
 
 __all__ = ["MAY_BECOME_ASYNCHRONOUS", "MUST_STAY_SYNCHRONOUS", "SIGNAL_ALIASES"]
 

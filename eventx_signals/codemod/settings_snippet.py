@@ -2,7 +2,7 @@
 The ``EVENTX_ASYNC_SIGNALS`` lines to add for the receivers found, given what the setting
 already holds, so that running the codemod again after pasting them proposes nothing.
 
-The setting is read when the codemod runs (not at import), through ``conf``, so
+The setting is read when the codemod runs (not at import), through ``config.settings``, so
 ``override_settings`` and the project's settings module both count.
 
 A signal is never made async for every sender unless asked (``--all-senders``): the
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..conf import conf
-from ..patching import parse_async_signals
+from ..config.async_signals import parse_async_signals
+from ..config.settings import ASYNC_SIGNALS
 from .builtin_signals import MAY_BECOME_ASYNCHRONOUS, SIGNAL_ALIASES
 from .model_labels import Label
 from .receivers import Receiver
@@ -52,7 +52,7 @@ def configured() -> Configured:
     with a note if it is neither a list nor a dict. Unusable entries are left out: the
     system checks report each with its fix.
     """
-    value = conf.ASYNC_SIGNALS
+    value = ASYNC_SIGNALS.raw()
     signals: dict[str, frozenset[tuple[str, str]] | None] = {}
     labels: dict[str, list[str]] = {}
     for entry in parse_async_signals(value):

@@ -47,7 +47,7 @@ settings.configure(
 django.setup()
 
 from eventx_signals import AsyncSignal, stats  # noqa: E402
-from eventx_signals.testing import wait_for_events  # noqa: E402
+from eventx_signals.testing import wait_for_runs  # noqa: E402
 
 burst = AsyncSignal()
 ran_in_sender = 0
@@ -80,7 +80,7 @@ def memory_kb(field: str) -> int:
 # Start the pool first: its threads are not part of the burst.
 stalled = WORKERS
 burst.send(sender=None, blob=b"")
-wait_for_events(10)
+wait_for_runs(10)
 stalled = 0
 before = stats()
 rss_before_kb = memory_kb("VmRSS")
@@ -114,7 +114,7 @@ for thread in threads:
 for thread in threads:
     thread.join(120)
 burst_seconds = time.monotonic() - began
-wait_for_events(60)
+wait_for_runs(60)
 traced_peak = tracemalloc.get_traced_memory()[1] - traced_before
 tracemalloc.stop()
 after = stats()

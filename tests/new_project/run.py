@@ -14,7 +14,7 @@ Install section: ``eventx_signals`` in ``INSTALLED_APPS`` and one
   ``makemigrations --check`` finds nothing to write;
 - a ``save()`` returns while its ``post_save`` receiver is still running, on a
   worker thread;
-- the admin's event log list loads for a superuser and shows that run.
+- the admin's run log list loads for a superuser and shows that run.
 
 Run from the repository root (``.ci/run`` does)::
 
@@ -92,7 +92,7 @@ SETTINGS = """
 # django-eventx, as README.rst's Install section says.
 INSTALLED_APPS += ["shop", "eventx_signals"]
 EVENTX_ASYNC_SIGNALS = {"django.db.models.signals.post_save": ["shop.Order"]}
-EVENTX_RECORD_EVENTS = True
+EVENTX_RECORD_RUNS = True
 """
 
 FIRST_SAVE = """\
@@ -102,14 +102,14 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.test.utils import setup_test_environment
 
-from eventx_signals.event_log import writer
-from eventx_signals.testing import wait_for_events
+from eventx_signals.runlog import writer
+from eventx_signals.testing import wait_for_runs
 from shop import receivers
 from shop.models import Order
 
 Order.objects.create(number="A-1")      # returns before confirm_order ends
 receivers.saved.set()
-wait_for_events(timeout=30)
+wait_for_runs(timeout=30)
 assert receivers.ran_on and receivers.ran_on[0].startswith("eventx-"), receivers.ran_on
 assert receivers.ran_on[0] != threading.current_thread().name
 writer.flush()

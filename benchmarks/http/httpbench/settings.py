@@ -7,8 +7,8 @@ EVENTX_HTTP_BENCH_MODE picks what happens to post_save of an Order:
     inline     Django's plain post_save; the receiver runs in the request
     async      django-eventx installed and post_save in EVENTX_ASYNC_SIGNALS;
                the receiver runs in the library's background threads
-    async+log  async, plus EVENTX_RECORD_EVENTS = True: every receiver run
-               becomes a row of the event log (eventx_signals' migration)
+    async+log  async, plus EVENTX_RECORD_RUNS = True: every receiver run
+               becomes a row of the run log (eventx_signals' migration)
     celery     post_save of shop.Order on the "celery" alias (CeleryBackend,
                Redis broker): the request enqueues, a `celery worker` runs it
     tasks      post_save of shop.Order on the "tasks" alias
@@ -47,10 +47,10 @@ if HTTP_BENCH_MODE in ("async", "async+log"):
     INSTALLED_APPS.append("eventx_signals")
     EVENTX_ASYNC_SIGNALS = ["django.db.models.signals.post_save"]
     if HTTP_BENCH_MODE == "async+log":
-        # The event log: one ReceiverRun row per receiver attempt, written in
+        # The run log: one ReceiverRun row per receiver attempt, written in
         # batches by one writer thread per process (needs eventx_signals'
         # migration, which `migrate` applies).
-        EVENTX_RECORD_EVENTS = True
+        EVENTX_RECORD_RUNS = True
 elif HTTP_BENCH_MODE in ("celery", "tasks"):
     # The receiver runs in another process: only Order's post_save goes
     # there (the receiver's own Receipt.objects.create() stays inline, and has

@@ -7,6 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eventx_signals import runlog
+from eventx_signals.backends.out_of_process.resend import plan
+from eventx_signals.codemod import PathError, run
+from eventx_signals.inventory import collect
+from eventx_signals.runlog import prune, retention_days
+from eventx_signals.runlog.figures import per_receiver
+
 CODEMOD_DESCRIPTION = """\
 Print a unified diff that turns the Signal() definitions that are safe to make
 asynchronous into AsyncSignal, ready for `git apply` or `patch -p1` from the current
@@ -32,7 +39,7 @@ class Command(BaseCommand):
         )
         stats = subcommands.add_parser(
             "stats",
-            help="Per receiver, from the event log: runs, failure rate, p50/p95 "
+            help="Per receiver, from the run log: runs, failure rate, p50/p95 "
             "duration and retries over a recent window.",
         )
         stats.add_argument(
@@ -43,7 +50,7 @@ class Command(BaseCommand):
         )
         prune = subcommands.add_parser(
             "prune",
-            help="Delete event log rows older than EVENTX_RECORD_RETENTION_DAYS (or --days), "
+            help="Delete run log rows older than EVENTX_RECORD_RETENTION_DAYS (or --days), "
             "without sending pre_delete or post_delete.",
         )
         prune.add_argument("--days", type=float, default=None, help="Keep this many days instead.")
@@ -143,17 +150,14 @@ class Command(BaseCommand):
             )
 
     def handle_stats(self, hours: float) -> None:
-        from eventx_signals import event_log
-        from eventx_signals.receiver_stats import per_receiver
-
         if not hours > 0:
             raise CommandError(f"--hours must be a number of hours > 0, not {hours}.")
-        if not event_log.enabled:
+        if not runlog.enabled:
             self.stdout.write(
-                "The event log is off (EVENTX_RECORD_EVENTS is not True), so there is "
+                "The run log is off (EVENTX_RECORD_RUNS is not True), so there is "
                 "nothing to show: receivers run in web and worker processes, not in this "
                 "command's, whose own counters would only be zeros. Set "
-                "EVENTX_RECORD_EVENTS = True and run migrate to record every run."
+                "EVENTX_RECORD_RUNS = True and run migrate to record every run."
             )
             return
         rows = per_receiver(hours)
@@ -174,7 +178,7 @@ class Command(BaseCommand):
             for row in rows
         ]
         widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-        self.stdout.write(f"Receiver runs in the last {hours:g} hours, from the event log:")
+        self.stdout.write(f"Receiver runs in the last {hours:g} hours, from the run log:")
         for line in table:
             cells = [line[0].ljust(widths[0])] + [
                 cell.rjust(width) for cell, width in zip(line[1:], widths[1:])
@@ -182,8 +186,6 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(cells))
 
     def handle_prune(self, days: float | None) -> None:
-        from eventx_signals.event_log import prune, retention_days
-
         if days is not None and not days > 0:
             raise CommandError(f"--days must be a number of days > 0, not {days}.")
         keep = retention_days() if days is None else days
@@ -203,8 +205,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Requeued {count} receiver runs.")
 
     def handle_resend(self, texts: list[str]) -> None:
-        from eventx_signals.backends.resend import plan
-
         if not texts or texts == ["-"]:
             texts = [line for line in sys.stdin.read().splitlines() if line.strip()]
         try:
@@ -231,8 +231,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Sent {len(resend.runs)} receiver runs again.")
 
     def handle_list(self) -> None:
-        from eventx_signals.inventory import collect
-
         infos = collect()
         if not infos:
             self.stdout.write("No AsyncSignal, patched signal or named event.")
@@ -258,8 +256,6 @@ class Command(BaseCommand):
     def handle_codemod(
         self, paths: list[str], *, apply: bool, include_review: bool, all_senders: bool
     ) -> None:
-        from eventx_signals.codemod import PathError, run
-
         try:
             report = run(paths, apply=apply, include_review=include_review, all_senders=all_senders)
         except PathError as exc:

@@ -5,6 +5,7 @@ THREAD = "eventx_signals.backends.thread.ThreadBackend"
 CELERY = "eventx_signals.backends.celery.CeleryBackend"
 TASKS = "eventx_signals.backends.django_tasks.DjangoTasksBackend"
 POST_SAVE = "django.db.models.signals.post_save"
+UNSET = object()  # the case removes the setting
 
 CASES = {
     # No misconfiguration: no eventx_signals id may appear.
@@ -30,7 +31,7 @@ CASES = {
     "eventx_signals.E012": {"EVENTX_ASYNC_SIGNALS": {POST_SAVE: {"senders": None, "queue": "x"}}},
     "eventx_signals.E013": {"EVENTX_ASYNC_SIGNALS": {POST_SAVE: {"backend": "no-such-alias"}}},
     "eventx_signals.E014": {"EVENTX_RETRY": {"max_attempts": 0}},
-    "eventx_signals.E015": {"EVENTX_RECORD_EVENTS": "yes"},
+    "eventx_signals.E015": {"EVENTX_RECORD_RUNS": "yes"},
     "eventx_signals.E016": {"EVENTX_RECORD_RETENTION_DAYS": 0},
     "eventx_signals.E017": {"EVENTX_EAGER": "yes"},
     "eventx_signals.W001": {"EVENTX_ASYNC_SIGNALS": ["django.db.models.signals.pre_save"]},
@@ -50,8 +51,14 @@ CASES = {
         },
         "REL_RECEIVER": "closure",
     },
+    # The setting under the name it had before (EVENTX_RECORD_RUNS unset).
+    "eventx_signals.W005": {"EVENTX_RECORD_EVENTS": True, "EVENTX_RECORD_RUNS": UNSET},
 }
 
 
 def apply_case(settings: dict, case: str) -> None:
-    settings.update(CASES[case])
+    for name, value in CASES[case].items():
+        if value is UNSET:
+            settings.pop(name, None)
+        else:
+            settings[name] = value

@@ -14,7 +14,7 @@ REL_CELERY_CONFIG  defaults | acks_late | visibility | full (the default): the
                    Celery settings below that apply
 REL_LOG_DIR        where relapp.logsink writes eventx_signals' log records
 REL_CHECK_CASE     a misconfiguration from relproj.check_cases
-REL_RECORD_EVENTS  1: the event log (EVENTX_RECORD_EVENTS) is on
+REL_RECORD_RUNS    1: the run log (EVENTX_RECORD_RUNS) is on
 """
 
 import json
@@ -73,7 +73,7 @@ EVENTX_BACKENDS = {
     "lag": {"BACKEND": THREAD, "OPTIONS": {"workers": 16}},
 }
 EVENTX_ASYNC_SIGNALS = {"django.db.models.signals.post_save": ["relapp.Request"]}
-EVENTX_RECORD_EVENTS = os.environ.get("REL_RECORD_EVENTS") == "1"
+EVENTX_RECORD_RUNS = os.environ.get("REL_RECORD_RUNS") == "1"
 # Long enough to drain a backlog at SIGTERM (gunicorn's graceful timeout is
 # set above it by the tests).
 EVENTX_SHUTDOWN_TIMEOUT = 25

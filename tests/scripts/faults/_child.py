@@ -28,14 +28,8 @@ LOGGING = {
 
 def backend_settings(**options):
     """The settings that give the default backend alias a ThreadBackend with
-    ``options``. The previous release (0.1.0 as tagged) configured it with
-    EVENTX_BACKEND / EVENTX_BACKEND_OPTIONS: kept so that these scripts can
-    show which faults it had."""
-    from eventx_signals import conf
-
-    if hasattr(conf, "DEFAULT_BACKENDS"):
-        return {"EVENTX_BACKENDS": {"default": {"BACKEND": THREAD_BACKEND, "OPTIONS": options}}}
-    return {"EVENTX_BACKEND": "thread", "EVENTX_BACKEND_OPTIONS": options}
+    ``options``."""
+    return {"EVENTX_BACKENDS": {"default": {"BACKEND": THREAD_BACKEND, "OPTIONS": options}}}
 
 
 def configure(backend_options=None, **settings):

@@ -18,7 +18,7 @@ from django.db import connections
 from django.test import Client, override_settings
 
 import eventx_signals
-from eventx_signals.testing import wait_for_events
+from eventx_signals.testing import wait_for_runs
 from shop.fake_services import FakeWarehouseApi, SmtpSink
 from shop.models import AuditEntry, Order
 
@@ -153,12 +153,12 @@ class Command(BaseCommand):
         )
         with override_settings(EVENTX_BACKENDS=IMMEDIATE):
             inline = self.exercise(client, INLINE_CUSTOMERS)
-        wait_for_events(timeout=30)  # nothing left: they ran in the requests
+        wait_for_runs(timeout=30)  # nothing left: they ran in the requests
 
         self.line("2. Receivers in the background (the ThreadBackend, the default)")
         background = self.exercise(client, BACKGROUND_CUSTOMERS)
         last_response = time.perf_counter()
-        wait_for_events(timeout=30)
+        wait_for_runs(timeout=30)
         drained = time.perf_counter() - last_response
         return inline, background, drained
 
@@ -218,7 +218,7 @@ class Command(BaseCommand):
             self.line(f"  {label:<18}{before:>7.1f} ms{after:>10.1f} ms{before / after:>10.0f}x")
         self.line(
             f"  In the background the receivers finished {drained * 1000:.0f} ms after "
-            "the last response (wait_for_events())."
+            "the last response (wait_for_runs())."
         )
 
     def report_receivers(self, emails, calls, inline, background) -> list[str]:

@@ -15,7 +15,7 @@ from relapp.models import Request
 
 def sign(payload, how):
     """Sign a forged payload with the site's key, as ``how`` says."""
-    from eventx_signals.payload_signing import sign as sign_payload
+    from eventx_signals.backends.out_of_process.signing import sign as sign_payload
 
     if how == "unsigned" or not isinstance(payload, dict):
         return payload

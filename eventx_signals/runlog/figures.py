@@ -1,0 +1,65 @@
+"""Per-receiver figures from the run log, for ``manage.py eventx stats``."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from .model import ReceiverRun
+
+
+@dataclass(frozen=True)
+class ReceiverFigures:
+    receiver: str
+    #: Runs by the outcome of their last attempt.
+    runs: int
+    failed: int
+    #: Attempts made again after a failure.
+    retries: int
+    #: Durations of every attempt, in milliseconds.
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed / self.runs if self.runs else 0.0
+
+
+def per_receiver(hours: float) -> list[ReceiverFigures]:
+    """Figures for every receiver with attempts in the last ``hours``, the
+    most failing first."""
+    since = timezone.now() - datetime.timedelta(hours=hours)
+    attempts: dict[str, list[tuple[str, float]]] = {}
+    rows = ReceiverRun.objects.filter(finished_at__gte=since).values_list(
+        "receiver", "status", "duration_ms"
+    )
+    for receiver, status, duration in rows.iterator(chunk_size=10_000):
+        attempts.setdefault(receiver, []).append((status, duration))
+    figures = []
+    for receiver, runs in attempts.items():
+        durations = sorted(duration for _, duration in runs)
+        statuses = [status for status, _ in runs]
+        failed = statuses.count("failed")
+        finished = failed + statuses.count("succeeded")
+        figures.append(
+            ReceiverFigures(
+                receiver=receiver,
+                runs=finished,
+                failed=failed,
+                retries=statuses.count("retried"),
+                p50_ms=_percentile(durations, 0.50),
+                p95_ms=_percentile(durations, 0.95),
+            )
+        )
+    return sorted(figures, key=lambda f: (-f.failure_rate, -f.runs, f.receiver))
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of sorted values."""
+    if not ordered:
+        return 0.0
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
