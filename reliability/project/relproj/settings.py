@@ -8,6 +8,7 @@ REL_RECEIVER       record | flaky | none: the post_save receiver connected
 REL_RECEIVER_SLEEP seconds the record receiver sleeps (an e-mail, say); for
                    request ids with "-slow-" in them, REL_RECEIVER_SLOW_SLEEP
 REL_LAG_RECEIVERS  both | sync | async | none: receivers of relapp.signals.lag_signal
+REL_PRELOAD_GATE   a FIFO the master's runs of scenario 2 wait at until the test opens it
 REL_THREAD_OPTIONS JSON OPTIONS of the thread backend
 REL_REDIS_URL      the Celery broker
 REL_CELERY_CONFIG  defaults | acks_late | visibility | full (the default): the
@@ -50,6 +51,7 @@ REL_RECEIVER = os.environ.get("REL_RECEIVER", "record")
 REL_RECEIVER_SLEEP = float(os.environ.get("REL_RECEIVER_SLEEP", "0.02"))
 REL_LAG_RECEIVERS = os.environ.get("REL_LAG_RECEIVERS", "both")  # both | sync | async | none
 REL_RECEIVER_SLOW_SLEEP = float(os.environ.get("REL_RECEIVER_SLOW_SLEEP", "0.4"))
+REL_PRELOAD_GATE = os.environ.get("REL_PRELOAD_GATE", "")
 
 THREAD = "eventx_signals.backends.thread.ThreadBackend"
 _backends = {
