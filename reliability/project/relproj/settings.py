@@ -3,6 +3,7 @@ Settings of the reliability suite's project. Everything a test varies comes
 from REL_* environment variables (see reliability/harness/procs.py):
 
 REL_DB_NAME, REL_PG_HOST, REL_PG_PORT, REL_PG_USER   the PostgreSQL database
+REL_APP_NAME       the application_name of this process's database sessions
 REL_BACKEND        thread | tasks | celery: the backend of post_save of Request
 REL_RECEIVER       record | flaky | none: the post_save receiver connected
 REL_RECEIVER_SLEEP seconds the record receiver sleeps (an e-mail, say); for
@@ -43,6 +44,8 @@ DATABASES = {
         "PORT": os.environ.get("REL_PG_PORT", "5432"),
         "USER": os.environ.get("REL_PG_USER", "postgres"),
         "PASSWORD": os.environ.get("REL_PG_PASSWORD", ""),
+        # So that a test finds the sessions of one process (a db_worker's).
+        "OPTIONS": {"application_name": os.environ.get("REL_APP_NAME", "relproj")},
     }
 }
 
