@@ -45,6 +45,12 @@ RUNNING_CLAIMED_BY = (
 )
 
 
+SESSIONS = (
+    "SELECT client_port, state, wait_event_type, wait_event, query FROM pg_stat_activity"
+    " WHERE application_name = %s"
+)
+
+
 def running_claimed_by(worker_id: str) -> int:
     return services.scalar(RUNNING_CLAIMED_BY, (worker_id,))
 
@@ -71,10 +77,12 @@ def kill_while_running(worker, timeout: float) -> int:
             procs.wait_until(running, left, f"{worker.worker_id} to run a task", 0.001)
             os.killpg(worker.pid, signal.SIGSTOP)
             freezes += 1
-            procs.wait_until(
-                lambda: services.caught_up(conn, worker.worker_id),
-                30, f"PostgreSQL to run what {worker.worker_id} sent before it froze", 0.005,
-            )  # fmt: skip
+            if not wait_quietly(lambda: services.caught_up(conn, worker.worker_id), 30, 0.005):
+                sessions = conn.execute(SESSIONS, (worker.worker_id,)).fetchall()
+                raise AssertionError(
+                    f"PostgreSQL did not run what {worker.worker_id} sent before it froze "
+                    f"within 30 s; its sessions: {sessions}"
+                )
             if running():
                 worker.kill()
                 return freezes
@@ -142,6 +150,8 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
         server.wait_ready()
         load = BackgroundLoad(server.port, plan.paths, concurrency=16, time_limit=90).start()
         procs.wait_until(lambda: run_count() >= 40, 60, "the db_workers to get going")
+        with services.connect() as conn:  # its sessions are found by name
+            procs.wait_until(lambda: services.sessions(conn, "rel-w1"), 30, "a rel-w1 session")
         # SIGKILL rel-w1 while it is running a receiver; requeue once its
         # sessions have ended, as README.rst says.
         freezes = kill_while_running(first, 30)
