@@ -44,7 +44,7 @@ def test_events_run_exactly_once_with_preload(database, tmp_path, logdir, measur
         opened = os.open(gate, os.O_RDWR)
         try:
             answers = run_load(server.port, plan.paths, concurrency=16, time_limit=60)
-            status = server.terminate(timeout=60)
+            status = server.terminate(timeout=120)
         finally:
             os.close(opened)
     master = str(server.pid)

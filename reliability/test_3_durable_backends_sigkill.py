@@ -166,7 +166,7 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
         requeued = int(re.search(r"Requeued (\d+) receiver runs", requeue.stdout).group(1))
         with restarted:
             answers = load.join(90)
-            assert server.terminate(timeout=60) == 0, server.log_tail()
+            assert server.terminate(timeout=120) == 0, server.log_tail()
             procs.wait_until(
                 lambda: (
                     every_committed_request_ran()
@@ -224,7 +224,7 @@ def test_celery_worker_sigkilled_and_restarted(database, broker, tmp_path, logdi
         with restarted:
             restarted.wait_ready()
             answers = load.join(90)
-            assert server.terminate(timeout=60) == 0, server.log_tail()
+            assert server.terminate(timeout=120) == 0, server.log_tail()
             # With acks_late a message leaves "unacked" once its run is over:
             # when both are empty, every message Redis still had has run.
             settled = wait_quietly(

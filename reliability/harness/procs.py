@@ -211,7 +211,7 @@ class Gunicorn(Service):
         workers: int = 2,
         threads: int = 4,
         preload: bool = False,
-        graceful_timeout: int = 40,
+        graceful_timeout: int = 90,  # above EVENTX_SHUTDOWN_TIMEOUT
     ) -> None:
         self.port = free_port()
         self.workers = workers
