@@ -47,7 +47,7 @@ def test_no_receiver_run_lost_or_leaked_and_connections_bounded(
         answers = run_load(server.port, plan.paths, concurrency=CONCURRENCY, time_limit=100)
         load_seconds = time.monotonic() - started
         pending_at_sigterm = len(services.committed_rids()) - sum(services.runs_per_rid().values())
-        status = server.terminate(timeout=60)
+        status = server.terminate(timeout=120)
         left = services.wait_idle(15)
     assert sampler.error is None, sampler.error
 

@@ -33,8 +33,6 @@ from harness import procs, services
 from harness.load import BackgroundLoad, request_plan, unexpected_answers
 
 REQUESTS = 500
-# Seconds a frozen worker's last statements get to reach PostgreSQL.
-SETTLE = 0.3
 TASKS_TABLE = "django_tasks_database_dbtaskresult"
 
 
@@ -47,19 +45,28 @@ RUNNING_CLAIMED_BY = (
 )
 
 
+SESSIONS = (
+    "SELECT client_port, state, wait_event_type, wait_event, query FROM pg_stat_activity"
+    " WHERE application_name = %s"
+)
+
+
 def running_claimed_by(worker_id: str) -> int:
     return services.scalar(RUNNING_CLAIMED_BY, (worker_id,))
 
 
-def kill_while_running(worker, timeout: float) -> None:
+def kill_while_running(worker, timeout: float) -> int:
     """SIGKILL ``worker`` while a task it claimed is RUNNING. Seeing the row
     RUNNING and killing are two steps, and on a loaded machine the task may
     finish between them: so the worker is frozen (SIGSTOP) first, the row
     looked at again, and the worker killed only if the task is still
     running, else let go (SIGCONT) to try the next one. What the worker sent
     just before it froze (the commit that finishes the task, say) may still
-    reach PostgreSQL: the row is watched for SETTLE seconds before the kill."""
+    be on its way, for as long as the machine stalls: the row is looked at
+    once PostgreSQL has run all of it (services.caught_up). Returns how many
+    times the worker was frozen."""
     deadline = time.monotonic() + timeout
+    freezes = 0
     with services.connect() as conn:
 
         def running() -> bool:
@@ -69,9 +76,16 @@ def kill_while_running(worker, timeout: float) -> None:
             left = max(0.1, deadline - time.monotonic())
             procs.wait_until(running, left, f"{worker.worker_id} to run a task", 0.001)
             os.killpg(worker.pid, signal.SIGSTOP)
-            if not wait_quietly(lambda: not running(), SETTLE, interval=0.005):
+            freezes += 1
+            if not wait_quietly(lambda: services.caught_up(conn, worker.worker_id), 30, 0.005):
+                sessions = conn.execute(SESSIONS, (worker.worker_id,)).fetchall()
+                raise AssertionError(
+                    f"PostgreSQL did not run what {worker.worker_id} sent before it froze "
+                    f"within 30 s; its sessions: {sessions}"
+                )
+            if running():
                 worker.kill()
-                return
+                return freezes
             os.killpg(worker.pid, signal.SIGCONT)
 
 
@@ -136,8 +150,15 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
         server.wait_ready()
         load = BackgroundLoad(server.port, plan.paths, concurrency=16, time_limit=90).start()
         procs.wait_until(lambda: run_count() >= 40, 60, "the db_workers to get going")
-        # SIGKILL rel-w1 while it is running a receiver.
-        kill_while_running(first, 30)
+        with services.connect() as conn:  # its sessions are found by name
+            procs.wait_until(lambda: services.sessions(conn, "rel-w1"), 30, "a rel-w1 session")
+        # SIGKILL rel-w1 while it is running a receiver; requeue once its
+        # sessions have ended, as README.rst says.
+        freezes = kill_while_running(first, 30)
+        with services.connect() as conn:
+            procs.wait_until(
+                lambda: not services.sessions(conn, "rel-w1"), 30, "rel-w1's sessions to end"
+            )
         runs_at_kill = run_count()
         abandoned = running_claimed_by("rel-w1")
         requeue = procs.manage("eventx", "requeue", "--worker-id", "rel-w1", env=env, timeout=60)
@@ -145,7 +166,7 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
         requeued = int(re.search(r"Requeued (\d+) receiver runs", requeue.stdout).group(1))
         with restarted:
             answers = load.join(90)
-            assert server.terminate(timeout=60) == 0, server.log_tail()
+            assert server.terminate(timeout=120) == 0, server.log_tail()
             procs.wait_until(
                 lambda: (
                     every_committed_request_ran()
@@ -158,7 +179,11 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
             assert other.alive() and restarted.alive()
     statuses = task_statuses()
     measured.update(
-        runs_at_kill=runs_at_kill, abandoned_running=abandoned, requeued=requeued, tasks=statuses
+        freezes=freezes,
+        runs_at_kill=runs_at_kill,
+        abandoned_running=abandoned,
+        requeued=requeued,
+        tasks=statuses,
     )
     assert abandoned >= 1, "the kill did not interrupt a task: the test proves less"
     assert requeued == abandoned
@@ -199,7 +224,7 @@ def test_celery_worker_sigkilled_and_restarted(database, broker, tmp_path, logdi
         with restarted:
             restarted.wait_ready()
             answers = load.join(90)
-            assert server.terminate(timeout=60) == 0, server.log_tail()
+            assert server.terminate(timeout=120) == 0, server.log_tail()
             # With acks_late a message leaves "unacked" once its run is over:
             # when both are empty, every message Redis still had has run.
             settled = wait_quietly(

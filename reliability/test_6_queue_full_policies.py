@@ -2,12 +2,18 @@
 Scenario 6: a burst of 10 x queue_size sends (1,000 into a queue of 100,
 from 4 threads, 2 workers, 5 ms receivers, a fresh 100 kB buffer per send)
 under each ``when_full`` policy, in a child process (project/burst.py). The
-first run on each worker takes 2 s, so the queue stands still at first:
+first run on each worker lasts until 24 runs were made in the sending
+threads (or, with "drop", until every sender is done), so the queue stands
+still at first:
 
-block   no send waits longer than block_timeout (0.25 s; it then runs its
-        receivers itself, 5 ms, and 0.5 s is left for the machine's
-        scheduling: a shared 2-core machine has stalled a send that never
-        waits for 325 ms), while the queue stood still for 2 s; all run
+block   senders gave up after block_timeout (0.25 s) and ran their receivers
+        themselves: that alone ended the stall; all run. How long a send
+        may take is judged against a yardstick run beside the burst in the
+        same process (a wait of block_timeout on a condition nobody
+        notifies, then the 5 ms receiver), so that a stall of the machine,
+        which delays both, fails nothing: the sends that gave up took at
+        most 1.5x the yardstick (medians), and no send took 3x its slowest
+        (a send that waited for the stall to end took 6x)
 inline  all run; stats()["inline"] > 0 (those ran in the sending thread)
 drop    stats()["dropped"] > 0 and dropped + succeeded == sent; each dropped
         dispatch's future is cancelled
@@ -21,6 +27,7 @@ whole burst; RSS may grow by 16 MiB more (the allocator keeps freed pages).
 """
 
 import json
+import statistics
 import subprocess
 
 import pytest
@@ -28,6 +35,10 @@ from harness import procs
 
 SLACK = 2 * 1024 * 1024
 RSS_SLACK = 16 * 1024 * 1024
+# A send that gave up may take this many times the yardstick (medians) ...
+GAVE_UP_RATIO = 1.5
+# ... and no send this many times the yardstick's slowest.
+SEND_MAX_RATIO = 3.0
 
 
 def run_burst(policy: str) -> dict:
@@ -50,12 +61,15 @@ def test_burst_into_a_full_queue(policy, measured):
     found = run_burst(policy)
     stats = found["stats"]
     bound = (found["queue_size"] + 2 * found["senders"] + found["workers"]) * found["blob"] + SLACK
+    gave_up, yardstick = found["inline_sends_s"], found["yardstick_s"]
     measured.update(
         sent=found["sent"],
         succeeded=stats["succeeded"],
         inline=stats["inline"],
         dropped=stats["dropped"],
+        released_by=found["released_by"],
         send_max_ms=round(found["send_max_s"] * 1000, 1),
+        yardstick_max_ms=round(max(yardstick) * 1000, 1),
         traced_peak_mb=round(found["traced_peak_bytes"] / 1e6, 1),
         rss_growth_mb=round(found["rss_growth_bytes"] / 1e6, 1),
         bound_mb=round(bound / 1e6, 1),
@@ -67,17 +81,23 @@ def test_burst_into_a_full_queue(policy, measured):
     assert found["done"] == found["sent"]
     if policy == "block":
         assert found["sends_that_waited"] > 0  # the queue was full: senders did wait
-        # The queue stood still for 2 s: senders gave up after block_timeout
+        # The queue stood still until senders gave up after block_timeout
         # and ran their receivers themselves.
+        assert found["released_by"] == "runs in senders"
         assert stats["inline"] > 0 and stats["inline"] == found["ran_in_sender"]
-        assert found["send_max_s"] <= found["block_timeout"] + found["receiver_seconds"] + 0.5
-        assert found["send_max_s"] < found["stall"]
+        gave_up_ratio = statistics.median(gave_up) / statistics.median(yardstick)
+        max_ratio = found["send_max_s"] / max(yardstick)
+        measured.update(gave_up_ratio=round(gave_up_ratio, 2), max_ratio=round(max_ratio, 2))
+        assert gave_up_ratio <= GAVE_UP_RATIO, (gave_up, yardstick)
+        assert max_ratio <= SEND_MAX_RATIO, (found["send_max_s"], yardstick)
         assert stats["succeeded"] == found["sent"] and stats["dropped"] == 0
     elif policy == "inline":
+        assert found["released_by"] == "runs in senders"
         assert stats["inline"] > 0
         assert stats["inline"] == found["ran_in_sender"]
         assert stats["succeeded"] == found["sent"] and stats["dropped"] == 0
     else:
+        assert found["released_by"] == "senders done"
         assert stats["dropped"] > 0
         assert stats["dropped"] + stats["succeeded"] == found["sent"]
         assert found["cancelled"] == stats["dropped"]

@@ -140,5 +140,5 @@ if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
     }
 
 # A worker process of the run log tests records its runs.
-if os.environ.get("EVENTX_TEST_RECORD_EVENTS"):
+if os.environ.get("EVENTX_TEST_RECORD_RUNS"):
     EVENTX_RECORD_RUNS = True

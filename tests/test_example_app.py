@@ -120,15 +120,15 @@ def latency(output: str, label: str) -> tuple[float, float]:
 
 def test_background_requests_are_faster_than_inline(demo):
     inline, background = latency(demo.stdout, "POST /register/")
-    # Inline, the request waits for the SMTP server; in the background not.
+    # Inline, the request waits for the SMTP server; in the background not:
+    # it saves most of that wait over the inline requests of the same run
+    # (a difference, not a bound in ms: a slow machine slows both alike).
     assert inline >= SMTP_DELAY_MS
-    assert background < SMTP_DELAY_MS
-    assert background < inline
+    assert inline - background > SMTP_DELAY_MS / 2
 
     inline, background = latency(demo.stdout, "POST /orders/")
     assert inline >= SMTP_DELAY_MS + WAREHOUSE_DELAY_MS
-    assert background < WAREHOUSE_DELAY_MS
-    assert background < inline
+    assert inline - background > (SMTP_DELAY_MS + WAREHOUSE_DELAY_MS) / 2
 
 
 def test_patched_post_save_ran_in_the_request_then_on_workers(demo):

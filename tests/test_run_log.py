@@ -117,7 +117,7 @@ def test_a_broken_database_never_breaks_the_receiver(signal, monkeypatch, caplog
 def test_runs_in_a_django_tasks_worker_are_recorded_there():
     order_paid_tasks.send(sender=Order, order=Order.objects.create(number="L-1"), fail_first=1)
     for _ in range(30):  # the retry is deferred by its backoff
-        run_db_worker_until_idle(EVENTX_TEST_RECORD_EVENTS="1")
+        run_db_worker_until_idle(EVENTX_TEST_RECORD_RUNS="1")
         if Receipt.objects.exists():
             break
     runs = list(ReceiverRun.objects.order_by("attempt"))

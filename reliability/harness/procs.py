@@ -211,7 +211,7 @@ class Gunicorn(Service):
         workers: int = 2,
         threads: int = 4,
         preload: bool = False,
-        graceful_timeout: int = 40,
+        graceful_timeout: int = 90,  # above EVENTX_SHUTDOWN_TIMEOUT
     ) -> None:
         self.port = free_port()
         self.workers = workers
@@ -271,8 +271,11 @@ class Uvicorn(Service):
 
 
 class DbWorker(Service):
+    """A db_worker whose database sessions are named after its worker id."""
+
     def __init__(self, env: dict[str, str], log_path: Path, worker_id: str) -> None:
         self.worker_id = worker_id
+        env = {**env, "REL_APP_NAME": worker_id}
         command = [
             PYTHON, "manage.py", "db_worker", "--queue-name", "events", "--interval", "0.05",
             "--no-startup-delay", "--no-reload", "--worker-id", worker_id,

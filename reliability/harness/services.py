@@ -105,6 +105,51 @@ def backends(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+def sessions(conn: psycopg.Connection, app_name: str) -> dict[int, str | None]:
+    """Client port -> wait event of each session named ``app_name``."""
+    rows = conn.execute(
+        "SELECT client_port, wait_event FROM pg_stat_activity WHERE application_name = %s",
+        (app_name,),
+    ).fetchall()
+    return dict(rows)
+
+
+def tcp_queues() -> dict[tuple[int, int], tuple[int, int]]:
+    """(local port, remote port) -> (bytes sent and not yet acknowledged,
+    bytes received and not yet read) of every TCP socket of this machine."""
+    queues = {}
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as table:
+                lines = table.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+            sent, received = fields[4].split(":")
+            queues[int(local, 16), int(remote, 16)] = (int(sent, 16), int(received, 16))
+    return queues
+
+
+def caught_up(conn: psycopg.Connection, app_name: str) -> bool:
+    """Whether PostgreSQL has received, read and run all that the client
+    ``app_name`` sent, which is final once that client is frozen (SIGSTOP):
+    nothing unacknowledged in the client's sockets, nothing unread in the
+    server's, and every session waiting to read from the client. Looked at
+    in that order, so that a session seen waiting has read what was there
+    (the wait event of a session that has not yet woken up to read is still
+    ClientRead). A client frozen between two connections (CONN_MAX_AGE = 0
+    closes one after each task) has no session, and nothing on its way."""
+    ports = set(sessions(conn, app_name))
+    queues = tcp_queues()
+    for port in ports:
+        if queues.get((port, PG_PORT), (0, 0))[0] or queues.get((PG_PORT, port), (0, 0))[1]:
+            return False
+    waits = sessions(conn, app_name)
+    return set(waits) == ports and set(waits.values()) <= {"ClientRead"}
+
+
 def wait_idle(timeout: float) -> int:
     """Wait until no connection to the database is left; return how many are."""
     deadline = time.monotonic() + timeout

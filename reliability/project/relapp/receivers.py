@@ -10,7 +10,7 @@ from django.db.models.signals import post_save
 
 from eventx_signals import current_attempt, retry
 
-from . import flaky
+from . import flaky, preload
 from .models import ReceiverRun, Request
 from .signals import lag_signal
 
@@ -23,6 +23,8 @@ def record_run(sender, instance, created, **kwargs):
     """An I/O-bound receiver (a sleep standing in for an e-mail), then a write."""
     if not created:
         return None
+    if instance.rid.startswith("master-"):  # scenario 2: sent before fork
+        preload.wait_at_gate()
     delay = settings.REL_RECEIVER_SLEEP
     if "-slow-" in instance.rid:  # the last requests of a load: a backlog at SIGTERM
         delay = settings.REL_RECEIVER_SLOW_SLEEP

@@ -3,11 +3,13 @@ Settings of the reliability suite's project. Everything a test varies comes
 from REL_* environment variables (see reliability/harness/procs.py):
 
 REL_DB_NAME, REL_PG_HOST, REL_PG_PORT, REL_PG_USER   the PostgreSQL database
+REL_APP_NAME       the application_name of this process's database sessions
 REL_BACKEND        thread | tasks | celery: the backend of post_save of Request
 REL_RECEIVER       record | flaky | closure | none: the post_save receiver connected
 REL_RECEIVER_SLEEP seconds the record receiver sleeps (an e-mail, say); for
                    request ids with "-slow-" in them, REL_RECEIVER_SLOW_SLEEP
 REL_LAG_RECEIVERS  both | sync | async | none: receivers of relapp.signals.lag_signal
+REL_PRELOAD_GATE   a FIFO the master's runs of scenario 2 wait at until the test opens it
 REL_THREAD_OPTIONS JSON OPTIONS of the thread backend
 REL_REDIS_URL      the Celery broker
 REL_CELERY_CONFIG  defaults | acks_late | visibility | full (the default): the
@@ -43,6 +45,8 @@ DATABASES = {
         "PORT": os.environ.get("REL_PG_PORT", "5432"),
         "USER": os.environ.get("REL_PG_USER", "postgres"),
         "PASSWORD": os.environ.get("REL_PG_PASSWORD", ""),
+        # So that a test finds the sessions of one process (a db_worker's).
+        "OPTIONS": {"application_name": os.environ.get("REL_APP_NAME", "relproj")},
     }
 }
 
@@ -51,6 +55,7 @@ REL_RECEIVER = os.environ.get("REL_RECEIVER", "record")
 REL_RECEIVER_SLEEP = float(os.environ.get("REL_RECEIVER_SLEEP", "0.02"))
 REL_LAG_RECEIVERS = os.environ.get("REL_LAG_RECEIVERS", "both")  # both | sync | async | none
 REL_RECEIVER_SLOW_SLEEP = float(os.environ.get("REL_RECEIVER_SLOW_SLEEP", "0.4"))
+REL_PRELOAD_GATE = os.environ.get("REL_PRELOAD_GATE", "")
 
 THREAD = "eventx_signals.backends.thread.ThreadBackend"
 _backends = {
@@ -74,9 +79,10 @@ EVENTX_BACKENDS = {
 }
 EVENTX_ASYNC_SIGNALS = {"django.db.models.signals.post_save": ["relapp.Request"]}
 EVENTX_RECORD_RUNS = os.environ.get("REL_RECORD_RUNS") == "1"
-# Long enough to drain a backlog at SIGTERM (gunicorn's graceful timeout is
-# set above it by the tests).
-EVENTX_SHUTDOWN_TIMEOUT = 25
+# Long enough to drain a backlog at SIGTERM on a loaded machine (scenario 1
+# took up to 19 s with two busy processes beside the suite), with room for a
+# stall; gunicorn's graceful timeout is set above it by the tests.
+EVENTX_SHUTDOWN_TIMEOUT = 60
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "events"]}}
 

@@ -36,7 +36,7 @@ old._start = replaced_meanwhile
 [(_, future)] = signal.send(sender=None)
 value = future.result(5)
 try:
-    wait_for_runs(2)
+    wait_for_runs(10)
     waited = "returned"
 except TimeoutError as exc:
     waited = f"TimeoutError: {exc}"
