@@ -21,6 +21,7 @@ from .dispatch.events import (
 from .dispatch.modes import keep_inline
 from .dispatch.patching import background_receiver, patch_signal, patched_signal, unpatch_signal
 from .dispatch.signals import AsyncSignal
+from .engine.current import current_dispatch_id
 from .engine.retries import current_attempt, retry
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = [
     "atrigger_event",
     "background_receiver",
     "current_attempt",
+    "current_dispatch_id",
     "event_listener",
     "get_event",
     "keep_inline",

@@ -29,7 +29,15 @@ class ReceiverRunAdmin(_ModelAdmin):
         "error_type",
     )
     list_filter = ("status", "signal", "receiver", "backend")
-    search_fields = ("signal", "receiver", "sender", "error_type", "error_message")
+    search_fields = (
+        "signal",
+        "receiver",
+        "sender",
+        "error_type",
+        "error_message",
+        "=dispatch_id",
+        "=trace_id",
+    )
     date_hierarchy = "finished_at"
     list_per_page = 50
     fields = (
@@ -37,7 +45,7 @@ class ReceiverRunAdmin(_ModelAdmin):
         ("receiver", "backend"),
         ("status", "attempt"),
         ("queued_at", "started_at", "finished_at", "duration_ms"),
-        "process",
+        ("process", "dispatch_id", "trace_id"),
         "error_type",
         "error_message",
         "formatted_traceback",
@@ -55,6 +63,8 @@ class ReceiverRunAdmin(_ModelAdmin):
         "finished_at",
         "duration_ms",
         "process",
+        "dispatch_id",
+        "trace_id",
         "error_type",
         "error_message",
         "formatted_traceback",

@@ -63,6 +63,16 @@ behaviour instead of a crash, or, where there is none, a clear error.
    in its ``__dict__``. Fallback: nothing is copied or sent, and a receiver
    reads related objects from the database, as it would on its own.
 
+9. OpenTelemetry's global provider slots, ``opentelemetry.trace.
+   _TRACER_PROVIDER`` and ``opentelemetry.metrics._internal.
+   _METER_PROVIDER`` (None until a provider is set): with the ``otel``
+   extra installed and no SDK configured, every send asks "is there a
+   tracer provider?", and reading the slot costs a fraction of calling
+   ``get_tracer_provider()`` (``benchmarks/instructions.py``, the extra
+   installed against absent). Probe: the slot is None exactly when the
+   public getter returns the API's proxy provider. Fallback: the public
+   getter, each time.
+
 And one assumption about Django rather than a name: outside an event loop,
 ``django.db.connections[alias]`` returns the same wrapper for the life of a
 thread (its ``Local`` is thread-local there). ``core.transactions`` caches
@@ -297,3 +307,83 @@ def model_state_keeps_fields_cache() -> bool:
     except AttributeError:
         return False
     return isinstance(cache, dict) and state.__dict__.get("fields_cache") is cache
+
+
+# -- 9. OpenTelemetry's global provider slots --------------------------------------------
+
+
+class ProviderSlot:
+    """
+    Where to read whether an OpenTelemetry global provider (tracer or meter)
+    has been set: ``getattr(slot.holder, slot.attribute)`` is None until
+    then. That is the API module's own slot where the probe allows (no call
+    at all), a property calling the public getter otherwise, and a None
+    that never changes when the API is not installed.
+    """
+
+    #: Read when the API is not installed.
+    no_provider = None
+
+    def __init__(
+        self,
+        module: Any = None,
+        name: str = "",
+        get_provider: Callable[[], Any] | None = None,
+        proxy_class: type | None = None,
+    ) -> None:
+        self._get_provider = get_provider
+        self._proxy_class = proxy_class
+        self.holder: Any = self
+        self.attribute = "no_provider"
+        if module is None or get_provider is None or proxy_class is None:
+            return
+        self.attribute = "public_provider"
+        # A provider named by environment variable is made on the getter's
+        # first call: make it now, so that the slot holds it.
+        is_proxy = isinstance(get_provider(), proxy_class)
+        try:
+            value = getattr(module, name)
+        except AttributeError:
+            return
+        if (value is None) == is_proxy:
+            self.holder, self.attribute = module, name
+
+    @property
+    def public_provider(self) -> Any:
+        """The provider set, or None while the getter returns the proxy."""
+        provider = self._get_provider() if self._get_provider is not None else None
+        if self._proxy_class is None or isinstance(provider, self._proxy_class):
+            return None
+        return provider
+
+    def is_set(self) -> bool:
+        return getattr(self.holder, self.attribute) is not None
+
+
+def _tracer_provider_slot() -> ProviderSlot:
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return ProviderSlot()
+    return ProviderSlot(
+        trace, "_TRACER_PROVIDER", trace.get_tracer_provider, trace.ProxyTracerProvider
+    )
+
+
+def _meter_provider_slot() -> ProviderSlot:
+    try:
+        from opentelemetry import metrics
+        from opentelemetry.metrics import _internal
+    except ImportError:
+        return ProviderSlot()
+    return ProviderSlot(
+        _internal,
+        "_METER_PROVIDER",
+        metrics.get_meter_provider,
+        getattr(_internal, "_ProxyMeterProvider", None),
+    )
+
+
+#: Whether a tracer provider, and a meter provider, have been set.
+TRACER_PROVIDER = _tracer_provider_slot()
+METER_PROVIDER = _meter_provider_slot()

@@ -1,9 +1,15 @@
+import os
 import threading
 
 import pytest
 
 from eventx_signals import AsyncSignal
 from eventx_signals.testing import wait_for_runs
+
+# The OpenTelemetry tests set the process's global tracer and meter
+# providers, for good: they run in a pytest of their own
+# (tests/test_observability.py starts it).
+collect_ignore = [] if os.environ.get("EVENTX_TEST_OTEL") else ["otel"]
 
 
 @pytest.fixture(autouse=True)

@@ -97,14 +97,17 @@ def _database_from_url(url: str) -> dict[str, object]:
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# A test session started by another one (tests/test_observability.py) names
+# its test databases apart, so that neither drops the other's.
+_SUFFIX = os.environ.get("EVENTX_TEST_DATABASE_SUFFIX", "")
 
 if os.environ.get("EVENTX_TEST_DATABASE_URL"):
     _postgres = _database_from_url(os.environ["EVENTX_TEST_DATABASE_URL"])
     DATABASES = {
-        "default": _postgres,
+        "default": {**_postgres, "TEST": {"NAME": f"test_{_postgres['NAME']}{_SUFFIX}"}},
         # Named after the main database, so that runs on different databases
         # (two checkouts at once) never share a test database.
-        "other": {**_postgres, "TEST": {"NAME": f"test_{_postgres['NAME']}_other"}},
+        "other": {**_postgres, "TEST": {"NAME": f"test_{_postgres['NAME']}_other{_SUFFIX}"}},
     }
 else:
     # Files, not memory: worker threads open connections of their own.
@@ -112,12 +115,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.path.join(HERE, "default.sqlite3"),
-            "TEST": {"NAME": os.path.join(HERE, "test-default.sqlite3")},
+            "TEST": {"NAME": os.path.join(HERE, f"test-default{_SUFFIX}.sqlite3")},
         },
         "other": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.path.join(HERE, "other.sqlite3"),
-            "TEST": {"NAME": os.path.join(HERE, "test-other.sqlite3")},
+            "TEST": {"NAME": os.path.join(HERE, f"test-other{_SUFFIX}.sqlite3")},
         },
     }
 
@@ -142,3 +145,10 @@ if os.environ.get("EVENTX_TEST_ASYNC_POST_SAVE"):
 # A worker process of the run log tests records its runs.
 if os.environ.get("EVENTX_TEST_RECORD_RUNS"):
     EVENTX_RECORD_RUNS = True
+
+# A worker process of the OpenTelemetry tests (tests/otel/) traces its runs
+# and writes the spans to this file.
+if os.environ.get("EVENTX_TEST_SPAN_FILE"):
+    import importlib
+
+    importlib.import_module("tests.otel_spans").configure(os.environ["EVENTX_TEST_SPAN_FILE"])

@@ -165,6 +165,33 @@ def test_demo_reports_stats_without_failures(demo):
     assert counters["pending"] == counters["running"] == 0
 
 
+def test_demo_serves_its_metrics_to_prometheus_when_asked(workdir):
+    result = manage("demo", "--metrics", "0", env=example_env(workdir, "metrics.sqlite3"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(
+        r"as Prometheus scrapes them from http://127\.0\.0\.1:\d+/metrics", result.stdout
+    )
+    runs = {
+        (receiver, outcome): float(value)
+        for outcome, receiver, value in re.findall(
+            r'^  eventx_runs_total\{eventx_backend="default",eventx_outcome="(\w+)",'
+            r'eventx_receiver="([\w.]+)"\} ([\d.]+)$',
+            result.stdout,
+            re.MULTILINE,
+        )
+    }
+    # One run per user, of which those of the first step ran in the request.
+    assert runs[("shop.receivers.notify_warehouse", "succeeded")] == len(USERS)
+    assert runs[("shop.receivers.notify_warehouse", "inline")] == len(INLINE_USERS)
+    assert re.search(
+        r'^  eventx_queue_lag_seconds_count\{eventx_backend="default",'
+        rf'eventx_receiver="shop.receivers.notify_warehouse"\}} {len(USERS)}\.0$',
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert '  eventx_queue_depth{eventx_backend="default"} 0.0' in result.stdout
+
+
 def test_check_passes_from_the_repository_root_and_from_example_app(workdir):
     for cwd in (REPO, EXAMPLE):
         result = manage("check", env=example_env(workdir), cwd=cwd)

@@ -187,3 +187,44 @@ def test_caching_signals_hold_no_receivers_as_the_fast_path_reads_it():
     signal.connect(lambda sender, **kwargs: None, sender=int, weak=False)
     signal.send(sender=Sender)
     assert signal.sender_receivers_cache.get(Sender) is internals.NO_RECEIVERS
+
+
+def test_the_opentelemetry_provider_slots_are_read_without_a_call():
+    from opentelemetry import metrics, trace
+    from opentelemetry.metrics import _internal
+
+    assert internals.TRACER_PROVIDER.holder is trace
+    assert internals.TRACER_PROVIDER.attribute == "_TRACER_PROVIDER"
+    assert internals.METER_PROVIDER.holder is _internal
+    assert not internals.TRACER_PROVIDER.is_set()  # this process sets no SDK
+    assert metrics.get_meter_provider() is not None
+
+
+def test_the_public_getter_tells_whether_a_provider_is_set_where_the_slot_misleads():
+    completed = run_child(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        # An API that keeps its provider elsewhere: the slot stays None.
+        exporter = InMemorySpanExporter()
+        elsewhere = TracerProvider()
+        elsewhere.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.get_tracer_provider = lambda: elsewhere
+        """,
+        """
+        from eventx_signals import AsyncSignal, internals
+        from eventx_signals.core import tracing
+        from eventx_signals.testing import wait_for_runs
+        slot = internals.TRACER_PROVIDER
+        signal = AsyncSignal()
+        signal.connect(lambda sender, **kwargs: None, weak=False)
+        signal.send(sender=None)
+        wait_for_runs(10)
+        kinds = sorted(span.kind.name for span in exporter.get_finished_spans())
+        print(slot.attribute, slot.is_set(), tracing.enabled(), *kinds)
+        """,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["public_provider", "True", "True", "CONSUMER", "PRODUCER"]

@@ -65,6 +65,8 @@ def test_stats_count_runs(signal):
         "pending",
         "running",
         "run_log_dropped",
+        "lag_p50_ms",
+        "lag_p95_ms",
     }
     assert after["dispatched"] - before["dispatched"] == 6
     assert after["succeeded"] - before["succeeded"] == 3

@@ -129,13 +129,15 @@ def test_runs_in_a_django_tasks_worker_are_recorded_there():
     assert runs[0].error_type == "builtins.ConnectionError"
 
 
-def make_run(receiver, status, duration, days_ago=0, attempt=1):
+def make_run(receiver, status, duration, days_ago=0, attempt=1, lag_ms=None):
     finished = timezone.now() - datetime.timedelta(days=days_ago)
+    queued = None if lag_ms is None else finished - datetime.timedelta(milliseconds=lag_ms)
     return ReceiverRun.objects.create(
         signal="shop.signals.order_paid",
         receiver=receiver,
         status=status,
         attempt=attempt,
+        queued_at=queued,
         started_at=finished,
         finished_at=finished,
         duration_ms=duration,
@@ -154,11 +156,12 @@ def test_prune_deletes_only_runs_older_than_the_retention():
 
 
 @recording
-def test_stats_shows_runs_failure_rate_durations_and_retries_per_receiver():
+def test_stats_shows_runs_failure_rate_durations_lag_and_retries_per_receiver():
     for duration in range(1, 101):
-        make_run("shop.send_receipt", "succeeded", float(duration))
+        make_run("shop.send_receipt", "succeeded", float(duration), lag_ms=2 * duration)
     make_run("shop.charge", "retried", 10.0)
-    make_run("shop.charge", "failed", 20.0, attempt=2)
+    # A retry waited for its backoff, not for the queue: no lag of its own.
+    make_run("shop.charge", "failed", 20.0, attempt=2, lag_ms=60_000)
     make_run("shop.charge", "succeeded", 30.0)
     make_run("shop.old", "failed", 1.0, days_ago=3)  # outside the window
     out = io.StringIO()
@@ -175,10 +178,26 @@ def test_stats_shows_runs_failure_rate_durations_and_retries_per_receiver():
         "ms",
         "p95",
         "ms",
+        "lag",
+        "p50",
+        "ms",
+        "lag",
+        "p95",
+        "ms",
         "retries",
     ]
-    assert lines[2].split() == ["shop.charge", "2", "1", "50.0%", "20.0", "30.0", "1"]
-    assert lines[3].split() == ["shop.send_receipt", "100", "0", "0.0%", "50.0", "95.0", "0"]
+    assert lines[2].split() == ["shop.charge", "2", "1", "50.0%", "20.0", "30.0", "-", "-", "1"]
+    assert lines[3].split() == [
+        "shop.send_receipt",
+        "100",
+        "0",
+        "0.0%",
+        "50.0",
+        "95.0",
+        "100.0",
+        "190.0",
+        "0",
+    ]
     assert len(lines) == 4
 
 

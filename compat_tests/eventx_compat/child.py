@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     report["stats"] = {
         key: after[key] - before[key] if key not in ("pending", "running") else after[key]
         for key in after
+        if not key.startswith("lag_")  # milliseconds, not counts
     }
     write()
     return 0

@@ -26,9 +26,8 @@ class ImmediateBackend(BaseBackend):
     """
 
     def submit(self, delivery: Delivery) -> None:
-        runs = len(delivery.receivers)
-        counters.dispatched.add(runs)
-        counters.record_inline(runs)
+        counters.dispatched.add(len(delivery.receivers))
+        counters.record_inline(self.alias, delivery.receivers)
         run(delivery, alias=self.alias)
 
     async def asubmit(self, delivery: Delivery) -> None:

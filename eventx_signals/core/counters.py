@@ -3,9 +3,18 @@ to finish."""
 
 from __future__ import annotations
 
+import collections
 import itertools
+import math
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
+
+from . import metrics
+
+#: The queue lags ``stats()`` summarises: those of the last runs started.
+LAGS_KEPT = 1000
 
 
 class AtomicCounter:
@@ -68,6 +77,10 @@ class Counters:
         self.retried = 0
         self.completed = 0
         self.run_log_dropped = 0
+        #: Seconds from the send to the start of the last runs (first
+        #: attempts), oldest first; appending is atomic.
+        self.lags: collections.deque[float] = collections.deque(maxlen=LAGS_KEPT)
+        self.record_lag = self.lags.append
 
     def finished(self, runs: int, succeeded: int, failed: int) -> None:
         with self._lock:
@@ -77,9 +90,11 @@ class Counters:
             if self._waiters:
                 self._finished_condition.notify_all()
 
-    def record_dropped(self, runs: int) -> None:
+    def record_dropped(self, alias: str, receivers: Sequence[Any]) -> None:
+        """Runs discarded: a full queue, a hand-off that failed."""
         with self._lock:
-            self.dropped += runs
+            self.dropped += len(receivers)
+        metrics.count_runs("dropped", alias, receivers)
 
     def record_run_log_dropped(self, rows: int) -> None:
         """Rows of the run log that will never be written."""
@@ -91,19 +106,22 @@ class Counters:
         with self._lock:
             self.retried += 1
 
-    def record_inline(self, runs: int) -> None:
+    def record_inline(self, alias: str, receivers: Sequence[Any]) -> None:
         """Runs made in the sending thread, before send() returned."""
         with self._lock:
-            self.inline += runs
+            self.inline += len(receivers)
+        metrics.count_runs("inline", alias, receivers)
 
     def record_queue_full(self, runs: int) -> None:
         """Runs that found their queue full (whatever ``when_full`` did)."""
         with self._lock:
             self.queue_full += runs
 
-    def record_fallback(self, runs: int) -> None:
+    def record_fallback(self, alias: str, receivers: Sequence[Any]) -> None:
+        """Runs an out-of-process backend made on a thread of this process."""
         with self._lock:
-            self.fallback += runs
+            self.fallback += len(receivers)
+        metrics.count_runs("fallback", alias, receivers)
 
     @property
     def pending(self) -> int:
@@ -115,9 +133,10 @@ class Counters:
         with self._lock:
             return started - self.completed
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, Any]:
         dispatched = self.dispatched.value
         started = self.started.value
+        lags = sorted(self.lags)
         with self._lock:
             return {
                 "dispatched": dispatched,
@@ -131,6 +150,8 @@ class Counters:
                 "pending": dispatched - started,
                 "running": started - self.completed,
                 "run_log_dropped": self.run_log_dropped,
+                "lag_p50_ms": _percentile_ms(lags, 0.50),
+                "lag_p95_ms": _percentile_ms(lags, 0.95),
             }
 
     def wait_until_done(self, timeout: float | None) -> None:
@@ -158,10 +179,19 @@ class Counters:
                 self._waiters -= 1
 
 
+def _percentile_ms(ordered: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile of sorted seconds, in milliseconds (None
+    for no values)."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return round(max(ordered[rank - 1], 0.0) * 1000, 3)
+
+
 counters = Counters()
 
 
-def stats() -> dict[str, int]:
+def stats() -> dict[str, Any]:
     """
     Return the process-wide counters of receiver runs (a run: one receiver
     called for one dispatch).
@@ -176,7 +206,10 @@ def stats() -> dict[str, int]:
     (runs that found their queue full, whatever ``when_full`` then did),
     ``fallback`` (runs made on a thread of this process because an
     out-of-process backend could not take them), ``pending`` (queued),
-    ``running`` (retries waiting for their backoff included) and
-    ``run_log_dropped`` (rows of the run log that will never be written).
+    ``running`` (retries waiting for their backoff included),
+    ``run_log_dropped`` (rows of the run log that will never be written),
+    and ``lag_p50_ms`` and ``lag_p95_ms``: the queue lag (from the send to
+    the start of a run's first attempt) of the last 1,000 runs started in
+    this process, in milliseconds (None before the first).
     """
     return counters.as_dict()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 logger = logging.getLogger("eventx_signals")
@@ -21,7 +22,7 @@ class RateLimitedLog:
         self._next_at = 0.0
         self._suppressed = 0
 
-    def __call__(self, message: str, *args: Any) -> None:
+    def __call__(self, message: str, *args: Any, extra: Mapping[str, Any] | None = None) -> None:
         now = time.monotonic()
         with self._lock:
             if now < self._next_at:
@@ -32,7 +33,7 @@ class RateLimitedLog:
         if suppressed:
             message += " (%d more such events in the last %s seconds.)"
             args = (*args, suppressed, self.interval)
-        logger.log(self.level, message, *args)
+        logger.log(self.level, message, *args, extra=extra)
 
 
 class LogOnce:
@@ -45,14 +46,16 @@ class LogOnce:
         self._lock = threading.Lock()
         self._seen: set[object] = set()
 
-    def __call__(self, key: object, message: str, *args: Any) -> bool:
+    def __call__(
+        self, key: object, message: str, *args: Any, extra: Mapping[str, Any] | None = None
+    ) -> bool:
         """Log ``message % args`` if ``key`` was not logged yet; return
         whether it was logged now."""
         with self._lock:
             if key in self._seen:
                 return False
             self._seen.add(key)
-        logger.log(self.level, message, *args)
+        logger.log(self.level, message, *args, extra=extra)
         return True
 
     def forget(self) -> None:

@@ -28,6 +28,7 @@ from ..backends.immediate import inline_backend
 from ..config import settings
 from ..core.labels import signal_label
 from ..core.ratelimit import LogOnce
+from ..core.tracing import PROVIDER_ATTRIBUTE, PROVIDER_HOLDER, end_dispatch, start_dispatch
 from ..core.transactions import MANUAL_TRANSACTION, atomic_alias
 from ..engine.delivery import Delivery
 from ..engine.snapshot import snapshot_kwargs
@@ -40,19 +41,15 @@ logger = logging.getLogger("eventx_signals")
 Responses = list[tuple[Any, "Future[Any]"]]
 
 
-class Route(tuple[Delivery | None, Delivery | None, BaseBackend | None, str | None]):
-    """
-    What ``prepare()`` decided, in this order: the delivery for the
-    background, the part that runs in the caller, the backend, and the
-    database alias whose commit the delivery waits for (each may be None).
-    A tuple: made and unpacked at C speed on every send.
-    """
-
-    __slots__ = ()
+#: What ``prepare()`` decided, in this order: the delivery for the
+#: background, the part that runs in the caller, the backend, and the
+#: database alias whose commit the delivery waits for (each may be None).
+#: A plain tuple: made and unpacked at C speed on every send.
+Route = tuple[Delivery | None, Delivery | None, BaseBackend | None, str | None]
 
 
 #: Nothing to run: no live receiver.
-NOTHING = Route((None, None, None, None))
+NOTHING: Route = (None, None, None, None)
 
 
 # -- 1 and 2: prepare and route ------------------------------------------------
@@ -86,7 +83,7 @@ def prepare(
         if modes.eager:
             if delivery is not None:
                 _round_trip(delivery, backend)
-            return Route((delivery, inline, inline_backend, None))
+            return delivery, inline, inline_backend, None
     # The usual case, kept flat: each Python call here is a measurable share
     # of what a send costs the request.
     elif sync_receivers or async_receivers:
@@ -108,7 +105,7 @@ def prepare(
         if on_commit is None:
             on_commit = settings.on_commit_default()
     alias = atomic_alias(named.get("using")) if on_commit else None
-    return Route((delivery, inline, backend, alias))
+    return delivery, inline, backend, alias
 
 
 def _round_trip(delivery: Delivery, backend: str | BaseBackend | None) -> None:
@@ -195,7 +192,9 @@ def send_in_background(
             responses = call_like_django(inline, named)
     if delivery is None:
         return responses
-    if alias == MANUAL_TRANSACTION:
+    if getattr(PROVIDER_HOLDER, PROVIDER_ATTRIBUTE) is not None:  # traced
+        _hand_off_traced(delivery, target, alias)  # type: ignore[arg-type]
+    elif alias is MANUAL_TRANSACTION:
         _warn_manual_transaction(delivery)
         inline_backend.submit(delivery)
     else:
@@ -230,14 +229,38 @@ async def asend_in_background(
             responses = await sync_to_async(call_like_django)(inline, named)
     if delivery is None:
         return responses
-    if alias is None:
-        await target.adispatch(delivery)  # type: ignore[union-attr]
-    elif alias == MANUAL_TRANSACTION:
-        _warn_manual_transaction(delivery)
-        await inline_backend.asubmit(delivery)
-    else:
-        target.dispatch(delivery, alias)  # type: ignore[union-attr]
+    traced = getattr(PROVIDER_HOLDER, PROVIDER_ATTRIBUTE) is not None
+    span = start_dispatch(delivery) if traced else None
+    try:
+        if alias is None:
+            await target.adispatch(delivery)  # type: ignore[union-attr]
+        elif alias is MANUAL_TRANSACTION:
+            _warn_manual_transaction(delivery)
+            await inline_backend.asubmit(delivery)
+        else:
+            target.dispatch(delivery, alias)  # type: ignore[union-attr]
+    except BaseException as exc:
+        if span is not None:
+            end_dispatch(span, target.alias, exc)  # type: ignore[union-attr]
+        raise
+    if span is not None:
+        end_dispatch(span, target.alias)  # type: ignore[union-attr]
     return responses + delivery.responses()
+
+
+def _hand_off_traced(delivery: Delivery, target: BaseBackend, alias: str | None) -> None:
+    """``send_in_background()``'s hand-off, inside the dispatch's span."""
+    span = start_dispatch(delivery)
+    try:
+        if alias is MANUAL_TRANSACTION:
+            _warn_manual_transaction(delivery)
+            inline_backend.submit(delivery)
+        else:
+            target.dispatch(delivery, alias)
+    except BaseException as exc:
+        end_dispatch(span, target.alias, exc)
+        raise
+    end_dispatch(span, target.alias)
 
 
 #: One WARNING per process for sends made in a transaction managed by hand.

@@ -19,11 +19,6 @@ from typing import Any
 from . import retries
 from .futures import ReceiverFuture
 
-#: Whether deliveries note when they were sent: set by ``engine.steps`` while
-#: a step needs it (the run log's queued-at); the clock costs every send a
-#: few percent otherwise.
-record_send_time = False
-
 
 class Delivery:
     """
@@ -45,6 +40,7 @@ class Delivery:
         "attempt",
         "encoded",
         "queued_at",
+        "trace",
         "_dispatch_id",
     )
     #: The JSON payloads of a serialising backend, set at send time (None
@@ -74,8 +70,11 @@ class Delivery:
         #: 1 for a first run; a retry's delivery holds one receiver and the
         #: number of its attempt.
         self.attempt = 1
-        #: When it was sent (``time.time()``), when a step needs it.
-        self.queued_at = time.time() if record_send_time else None
+        #: When it was sent (``time.time()``): the queue lag is measured
+        #: from there.
+        self.queued_at: float = time.time()
+        #: The OpenTelemetry context of the dispatch's span, when traced.
+        self.trace: Any = None
         # ``encoded``: set by backends that send the delivery to another
         # process (see ``backends.out_of_process``), at send time.
 
@@ -138,6 +137,7 @@ class Delivery:
         copied.robust = self.robust
         copied.attempt = self.attempt
         copied.queued_at = self.queued_at
+        copied.trace = self.trace
         copied.dispatch_id = self.dispatch_id
         return copied
 

@@ -15,6 +15,7 @@ from ..core import connections
 from ..core.threads import in_async_receiver_on_worker
 from . import loops, steps
 from .async_receivers import run_async_receiver
+from .current import delivery_running
 from .delivery import Delivery, RetryLater
 
 
@@ -54,11 +55,16 @@ def _run(delivery: Delivery, on_worker: bool, retry_later: RetryLater, alias: st
     for hook in pipeline.on_start:
         hook(delivery)
     succeeded = failed = retried = 0
+    context = delivery.context
+    # current_dispatch_id() reads it; unset after, so that the context does
+    # not keep the delivery alive in a reference cycle.
+    context.run(delivery_running.set, delivery)
     try:
         succeeded, failed, retried = _run_receivers(
             delivery, on_worker, retry_later, alias, pipeline
         )
     finally:
+        context.run(delivery_running.set, None)
         # A run with a retry ahead is not finished yet.
         finished = len(delivery.receivers) - retried
         for hook in pipeline.on_finish:
@@ -82,10 +88,13 @@ def _run_receivers(
     if on_worker and delivery.async_from < len(delivery.receivers):
         context.run(in_async_receiver_on_worker.set, True)
     first_attempt = delivery.attempt == 1
+    on_run_start = pipeline.on_run_start
     for index, (receiver, future) in enumerate(zip(delivery.receivers, delivery.futures)):
         # A retry's future is already running.
         if first_attempt and not future.set_running_or_notify_cancel():
             continue
+        for hook in on_run_start:
+            hook(delivery, receiver, alias)
         started = time.perf_counter()
         try:
             if index >= delivery.async_from:

@@ -1,6 +1,7 @@
 """
 The cross-cutting concerns of receiver runs, as steps the run loop applies
-in order around each run: retries, counters, logging and the run log. The
+in order around each run: retries, counters, logging, the run log, metrics
+and traces. The
 loop (``engine.run``) only calls receivers and completes their futures; a
 new concern (tracing, metrics) is a new ``Step`` in ``STEPS``, not an edit
 of the loop.
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 from .. import runlog
 from ..config import changes
 from ..config.settings import RECORD_KWARGS, RECORD_RUNS
+from ..core import metrics, tracing
 from ..core.counters import counters
-from ..core.labels import LazyLabel, receiver_label, sender_label, signal_label
-from . import delivery as delivery_module
+from ..core.labels import receiver_label
 from . import retries
+from .log_fields import run_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,11 +61,11 @@ class Step:
     ``time.perf_counter()`` value, taken when the receiver was called.
     """
 
-    #: Whether deliveries must note when they were sent (``queued_at``).
-    needs_send_time = False
-
     def delivery_started(self, delivery: Delivery) -> None:
         """Before the receivers of a delivery run."""
+
+    def run_started(self, delivery: Delivery, receiver: Any, alias: str) -> None:
+        """Just before a receiver is called (in the thread that calls it)."""
 
     def run_succeeded(
         self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any
@@ -104,6 +106,10 @@ class Counters(Step):
             else:
                 counters.started.add(runs)
 
+    def run_started(self, delivery: Delivery, receiver: Any, alias: str) -> None:
+        if delivery.attempt == 1:
+            counters.record_lag(time.time() - delivery.queued_at)
+
     def run_failed(self, failure: Failure) -> None:
         if failure.retry_in is not None:
             counters.record_retry()
@@ -115,18 +121,21 @@ class Counters(Step):
 
 
 class Logging(Step):
-    """One INFO line per success, one ERROR line with traceback per failure."""
+    """One INFO line per success, one ERROR line with traceback per failure,
+    each with the run's fields as ``extra`` (``engine.log_fields``)."""
 
     def run_succeeded(
         self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any
     ) -> None:
         if logger.isEnabledFor(logging.INFO):
+            fields = run_fields(delivery, receiver, alias)
             logger.info(
                 "Receiver %s of %s (sender %s) finished in %.1f ms.",
-                LazyLabel(receiver_label, receiver),
-                LazyLabel(signal_label, delivery.signal),
-                LazyLabel(sender_label, delivery.sender),
+                fields["eventx_receiver"],
+                fields["eventx_signal"],
+                fields["eventx_sender"],
                 (time.perf_counter() - started) * 1000,
+                extra=fields,
             )
 
     def run_failed(self, failure: Failure) -> None:
@@ -145,14 +154,16 @@ class Logging(Step):
             outcome = f" (attempt {delivery.attempt} of {policy.max_attempts}; not retried)"
         else:
             outcome = ""
+        fields = run_fields(delivery, receiver, failure.alias)
         logger.error(
             "Receiver %s of %s (sender %s) raised %s%s.",
-            LazyLabel(receiver_label, receiver),
-            LazyLabel(signal_label, delivery.signal),
-            LazyLabel(sender_label, delivery.sender),
+            fields["eventx_receiver"],
+            fields["eventx_signal"],
+            fields["eventx_sender"],
             type(exc).__name__,
             outcome,
             exc_info=exc,
+            extra=fields,
         )
         if delay is None and delivery.robust and isinstance(exc, Exception):
             log_robust_failure(receiver, exc)
@@ -160,8 +171,6 @@ class Logging(Step):
 
 class RunLog(Step):
     """One row of the run log per attempt (EVENTX_RECORD_RUNS)."""
-
-    needs_send_time = True
 
     def run_succeeded(
         self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any
@@ -187,6 +196,43 @@ class RunLog(Step):
         runlog.record(delivery, receiver, alias, status, time.time() - duration, duration, exc)
 
 
+class Metrics(Step):
+    """OpenTelemetry metrics of runs (``core.metrics``): outcomes, durations
+    and the queue lag."""
+
+    def run_started(self, delivery: Delivery, receiver: Any, alias: str) -> None:
+        if delivery.attempt == 1:
+            metrics.record_lag(alias, receiver, time.time() - delivery.queued_at)
+
+    def run_succeeded(
+        self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any
+    ) -> None:
+        metrics.record_attempt("succeeded", alias, receiver, time.perf_counter() - started)
+
+    def run_failed(self, failure: Failure) -> None:
+        outcome = "failed" if failure.retry_in is None else "retried"
+        metrics.record_attempt(
+            outcome, failure.alias, failure.receiver, time.perf_counter() - failure.started
+        )
+
+
+class Tracing(Step):
+    """One OpenTelemetry CONSUMER span per attempt (``core.tracing``),
+    current while the receiver runs; last, so that the other steps still
+    see it."""
+
+    def run_started(self, delivery: Delivery, receiver: Any, alias: str) -> None:
+        tracing.start_run(delivery, receiver, alias)
+
+    def run_succeeded(
+        self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any
+    ) -> None:
+        tracing.end_run()
+
+    def run_failed(self, failure: Failure) -> None:
+        tracing.end_run(failure.exc, failure.retry_in)
+
+
 def log_robust_failure(receiver: Any, exc: Exception) -> None:
     """Report a robust dispatch's failure the way Django's send_robust() does."""
     django_dispatch_logger.error(
@@ -199,12 +245,16 @@ def log_robust_failure(receiver: Any, exc: Exception) -> None:
 
 #: Every step, in the order the loop applies them; a step is in use unless
 #: ``in_use`` below says otherwise.
-STEPS: list[Step] = [Retries(), Counters(), Logging(), RunLog()]
+STEPS: list[Step] = [Retries(), Counters(), Logging(), RunLog(), Metrics(), Tracing()]
 
 
 def in_use(step: Step) -> bool:
     if isinstance(step, RunLog):
         return runlog.enabled
+    if isinstance(step, Metrics):
+        return metrics.installed
+    if isinstance(step, Tracing):
+        return tracing.installed
     return True
 
 
@@ -213,6 +263,7 @@ class Pipeline:
     """The hooks of the steps in use, gathered per kind, in order."""
 
     on_start: tuple[Callable[..., None], ...] = ()
+    on_run_start: tuple[Callable[..., None], ...] = ()
     on_success: tuple[Callable[..., None], ...] = ()
     on_failure: tuple[Callable[..., None], ...] = ()
     on_finish: tuple[Callable[..., None], ...] = ()
@@ -230,9 +281,9 @@ def _hooks(steps: list[Step], name: str) -> tuple[Callable[..., None], ...]:
 def build() -> Pipeline:
     """Gather the hooks of the steps in use (see ``pipeline``)."""
     steps = [step for step in STEPS if in_use(step)]
-    delivery_module.record_send_time = any(step.needs_send_time for step in steps)
     return Pipeline(
         _hooks(steps, "delivery_started"),
+        _hooks(steps, "run_started"),
         _hooks(steps, "run_succeeded"),
         _hooks(steps, "run_failed"),
         _hooks(steps, "delivery_finished"),

@@ -22,6 +22,10 @@ class ReceiverFigures:
     #: Durations of every attempt, in milliseconds.
     p50_ms: float
     p95_ms: float
+    #: Queue lag of first attempts (from the send to the start), in
+    #: milliseconds; None when no row says when it was sent.
+    lag_p50_ms: float | None = None
+    lag_p95_ms: float | None = None
 
     @property
     def failure_rate(self) -> float:
@@ -33,14 +37,21 @@ def per_receiver(hours: float) -> list[ReceiverFigures]:
     most failing first."""
     since = timezone.now() - datetime.timedelta(hours=hours)
     attempts: dict[str, list[tuple[str, float]]] = {}
+    lags: dict[str, list[float]] = {}
     rows = ReceiverRun.objects.filter(finished_at__gte=since).values_list(
-        "receiver", "status", "duration_ms"
+        "receiver", "status", "duration_ms", "attempt", "queued_at", "started_at"
     )
-    for receiver, status, duration in rows.iterator(chunk_size=10_000):
+    for receiver, status, duration, attempt, queued_at, started_at in rows.iterator(
+        chunk_size=10_000
+    ):
         attempts.setdefault(receiver, []).append((status, duration))
+        if attempt == 1 and queued_at is not None:
+            lag = (started_at - queued_at).total_seconds() * 1000
+            lags.setdefault(receiver, []).append(max(lag, 0.0))
     figures = []
     for receiver, runs in attempts.items():
         durations = sorted(duration for _, duration in runs)
+        waits = sorted(lags.get(receiver, ()))
         statuses = [status for status, _ in runs]
         failed = statuses.count("failed")
         finished = failed + statuses.count("succeeded")
@@ -52,6 +63,8 @@ def per_receiver(hours: float) -> list[ReceiverFigures]:
                 retries=statuses.count("retried"),
                 p50_ms=_percentile(durations, 0.50),
                 p95_ms=_percentile(durations, 0.95),
+                lag_p50_ms=_percentile(waits, 0.50) if waits else None,
+                lag_p95_ms=_percentile(waits, 0.95) if waits else None,
             )
         )
     return sorted(figures, key=lambda f: (-f.failure_rate, -f.runs, f.receiver))

@@ -36,6 +36,11 @@ class ReceiverRun(models.Model):
         help_text=_("Recorded only with EVENTX_RECORD_KWARGS, truncated."),
     )
     process = models.CharField(_("process"), max_length=100, blank=True)
+    #: The dispatch this run belongs to: shared by every run and attempt of
+    #: one send (``current_dispatch_id()``, log records, spans).
+    dispatch_id = models.CharField(_("dispatch id"), max_length=64, blank=True, db_index=True)
+    #: The OpenTelemetry trace of the dispatch, when it was traced.
+    trace_id = models.CharField(_("trace id"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("receiver run")

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from ..core import process
+from ..core import process, tracing
 from ..core.labels import receiver_label, sender_label, signal_label
 from .safe_repr import safe_repr
 
@@ -63,6 +63,8 @@ def build(
         "finished_at": _datetime(started + duration),
         "duration_ms": duration * 1000,
         "process": _process_name,
+        "dispatch_id": text(str(delivery.dispatch_id), 64),
+        "trace_id": tracing.current_trace_id() or tracing.trace_id(delivery),
     }
     if exc is not None:
         kind = type(exc)

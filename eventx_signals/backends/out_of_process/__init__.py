@@ -22,6 +22,7 @@ from ...core.ratelimit import LogOnce, RateLimitedLog
 from ...core.transactions import submit_on_commit
 from ...engine.delivery import Delivery
 from ...engine.futures import ReceiverFuture
+from ...engine.log_fields import run_fields
 from ..base import BaseBackend
 from ..thread import ThreadBackend
 from . import payloads, signing
@@ -100,7 +101,7 @@ class OutOfProcessBackend(BaseBackend):
         self.encode(delivery)
         local = [index for index, payload in enumerate(delivery.encoded) if payload is None]
         if local:
-            counters.record_fallback(len(local))
+            counters.record_fallback(self.alias, [delivery.receivers[i] for i in local])
             self.local_backend.dispatch(delivery.part(local), commit_alias)
             if len(local) == len(delivery.encoded):
                 return
@@ -113,7 +114,7 @@ class OutOfProcessBackend(BaseBackend):
         self.encode(delivery)
         local = [index for index, payload in enumerate(delivery.encoded) if payload is None]
         if local:
-            counters.record_fallback(len(local))
+            counters.record_fallback(self.alias, [delivery.receivers[i] for i in local])
             await self.local_backend.adispatch(delivery.part(local))
             if len(local) == len(delivery.encoded):
                 return
@@ -195,7 +196,7 @@ class OutOfProcessBackend(BaseBackend):
         future = delivery.futures[index]
         reason = str(exc).rstrip(".") or type(exc).__name__
         if self.options["when_handoff_fails"] == "thread":
-            counters.record_fallback(1)
+            counters.record_fallback(self.alias, [delivery.receivers[index]])
             self._log_fallback(
                 "Could not hand a receiver run of %s to the %s backend %r (%s); it runs in "
                 "this process, on a thread, instead (when_handoff_fails='thread').",
@@ -203,13 +204,14 @@ class OutOfProcessBackend(BaseBackend):
                 type(self).__name__,
                 self.alias,
                 reason,
+                extra=run_fields(delivery, delivery.receivers[index], self.alias),
             )
             local = delivery.part([index])
             local.futures = [ReceiverFuture()]
             chain_future(local.futures[0], future)
             self.local_backend.submit(local)
             return
-        counters.record_dropped(1)
+        counters.record_dropped(self.alias, [delivery.receivers[index]])
         logger.error(
             "Could not hand a receiver run of %s to the %s backend %r: %s. %s",
             signal_label(delivery.signal),
@@ -218,6 +220,7 @@ class OutOfProcessBackend(BaseBackend):
             reason,
             payloads.payload_for_log(payload),
             exc_info=exc,
+            extra=run_fields(delivery, delivery.receivers[index], self.alias),
         )
         future.set_exception(exc)
 

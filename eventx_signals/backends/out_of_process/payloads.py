@@ -21,6 +21,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from ...core import tracing
 from ...core.counters import counters
 from ...core.labels import receiver_label, signal_label
 from ...core.ratelimit import LogOnce
@@ -119,6 +120,7 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
         if problem is not None:
             problems[index] = problem
     queued_at = delivery.queued_at or time.time()
+    trace_headers = tracing.carrier(delivery)
     return [
         None
         if index in problems
@@ -132,6 +134,7 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
             "robust": delivery.robust,
             "attempt": delivery.attempt,
             "queued_at": queued_at,
+            **({"trace": trace_headers} if trace_headers else {}),
         }
         for index in range(len(ids))
     ], problems
@@ -243,6 +246,7 @@ def decode_payload(payload: Any, refetch: bool = False, extra_attempts: int = 0)
     queued_at = payload.get("queued_at")
     if isinstance(queued_at, (int, float)) and not isinstance(queued_at, bool):
         delivery.queued_at = float(queued_at)
+    delivery.trace = tracing.context_from(payload.get("trace"))
     retries.set_attempt(delivery.context, attempt)
     return delivery
 

@@ -11,15 +11,17 @@ import queue
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ...core import connections, process, sigterm
+from ...core import connections, metrics, process, sigterm
 from ...core.counters import counters
 from ...core.labels import signal_label
 from ...core.ratelimit import RateLimitedLog
 from ...core.threads import in_worker, mark_worker_thread
 from ...core.transactions import submit_on_commit
+from ...engine.log_fields import dispatch_fields
 from ...engine.run import release_thread, run
 from ...internals import thread_stack
 from .timer import delayed_calls
@@ -91,6 +93,7 @@ class WorkerPool:
         self.log_dropped = RateLimitedLog(logging.ERROR)
         self.after_fork()
         process.drain_at_exit(self)
+        _pools.add(self)
 
     def after_fork(self) -> None:
         # Also the state of a forked child: the parent's threads and queued
@@ -151,7 +154,7 @@ class WorkerPool:
             return self._hand_on(delivery, accepted=False)
         counters.record_queue_full(len(delivery))
         if self.when_full == "drop":
-            counters.record_dropped(len(delivery))
+            counters.record_dropped(self.alias, delivery.receivers)
             delivery.cancel()
             self.log_dropped(
                 "Queue of worker pool %s is full (%d deliveries); dropped %d receiver runs of %s.",
@@ -159,6 +162,7 @@ class WorkerPool:
                 self.queue_size,
                 len(delivery),
                 signal_label(delivery.signal),
+                extra=dispatch_fields(delivery, self.alias),
             )
             return None
         if self.when_full == "block" and not in_worker():
@@ -195,13 +199,14 @@ class WorkerPool:
         counted as accepted when it was queued."""
         if not accepted:
             counters.dispatched.add(len(delivery))
-        counters.record_inline(len(delivery))
+        counters.record_inline(self.alias, delivery.receivers)
         self.log_inline(
             "Worker pool %s %s; ran %d receiver runs of %s in the sending thread.",
             self.name,
             why,
             len(delivery),
             signal_label(delivery.signal),
+            extra=dispatch_fields(delivery, self.alias),
         )
         run(delivery, retry_later=self.retry_later, alias=self.alias)
 
@@ -438,9 +443,15 @@ class WorkerPool:
                     thread.name if thread else "?",
                     self.stuck_after,
                     stack,
+                    extra=dispatch_fields(delivery, self.alias),
                 )
 
     # -- life cycle -------------------------------------------------------
+
+    def queue_state(self) -> tuple[int, int]:
+        """(deliveries queued, workers running a receiver), for the gauges."""
+        workers = self._workers  # replaced, never changed in place
+        return self._queue.qsize(), sum(1 for w in workers if w.delivery is not None)
 
     def running_threads(self) -> int:
         with self._lock:
@@ -477,6 +488,18 @@ class WorkerPool:
             while left and time.monotonic() < deadline:
                 run(left.pop(0), alias=self.alias)  # type: ignore[arg-type]
         return len(left)
+
+
+# Every pool of this process, for the metrics' gauges.
+_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+def _queue_states() -> list[tuple[str, int, int]]:
+    """(alias, deliveries queued, workers busy) of each open pool."""
+    return [(pool.alias, *pool.queue_state()) for pool in list(_pools) if not pool._closed]
+
+
+metrics.observe_queues(_queue_states)
 
 
 def _drain(items: queue.SimpleQueue[object]) -> list[object]:

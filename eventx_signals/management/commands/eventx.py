@@ -40,7 +40,7 @@ class Command(BaseCommand):
         stats = subcommands.add_parser(
             "stats",
             help="Per receiver, from the run log: runs, failure rate, p50/p95 "
-            "duration and retries over a recent window.",
+            "duration, p50/p95 queue lag and retries over a recent window.",
         )
         stats.add_argument(
             "--hours",
@@ -164,7 +164,17 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write(f"No receiver runs recorded in the last {hours:g} hours.")
             return
-        header = ("receiver", "runs", "failed", "failure rate", "p50 ms", "p95 ms", "retries")
+        header = (
+            "receiver",
+            "runs",
+            "failed",
+            "failure rate",
+            "p50 ms",
+            "p95 ms",
+            "lag p50 ms",
+            "lag p95 ms",
+            "retries",
+        )
         table = [header] + [
             (
                 row.receiver,
@@ -173,6 +183,8 @@ class Command(BaseCommand):
                 f"{row.failure_rate:.1%}",
                 f"{row.p50_ms:.1f}",
                 f"{row.p95_ms:.1f}",
+                "-" if row.lag_p50_ms is None else f"{row.lag_p50_ms:.1f}",
+                "-" if row.lag_p95_ms is None else f"{row.lag_p95_ms:.1f}",
                 str(row.retries),
             )
             for row in rows

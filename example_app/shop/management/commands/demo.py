@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +41,24 @@ IMMEDIATE = {"default": {"BACKEND": "eventx_signals.backends.immediate.Immediate
 WAREHOUSE_DELAY = 0.2
 
 
+def serve_metrics(port: int) -> str:
+    """Export the OpenTelemetry metrics to Prometheus's format on ``port`` of
+    the loopback interface; return the URL to scrape."""
+    try:
+        from opentelemetry import metrics
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from opentelemetry.sdk.metrics import MeterProvider
+        from prometheus_client import start_http_server
+    except ImportError as exc:
+        raise CommandError(
+            "--metrics needs the OpenTelemetry SDK and its Prometheus exporter: pip install "
+            "opentelemetry-sdk opentelemetry-exporter-prometheus"
+        ) from exc
+    server, _ = start_http_server(port, addr="127.0.0.1")
+    metrics.set_meter_provider(MeterProvider(metric_readers=[PrometheusMetricReader()]))
+    return f"http://127.0.0.1:{server.server_port}/metrics"
+
+
 class Command(BaseCommand):
     help = (
         "Run the example shop's flows (register, place an order) through "
@@ -47,9 +67,20 @@ class Command(BaseCommand):
         "Recreates the SQLite database."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--metrics",
+            type=int,
+            metavar="PORT",
+            help="Also serve django-eventx's OpenTelemetry metrics for Prometheus on "
+            "http://127.0.0.1:PORT/metrics (0: any free port) and print them at the end; "
+            "needs pip install opentelemetry-sdk opentelemetry-exporter-prometheus.",
+        )
+
     def handle(self, *args, **options):
         started = time.perf_counter()
         self.verbosity = options["verbosity"]
+        metrics_url = None if options["metrics"] is None else serve_metrics(options["metrics"])
         if self.verbosity < 2:
             # One INFO line per receiver run would drown the report.
             logging.getLogger("eventx_signals").setLevel(logging.WARNING)
@@ -99,6 +130,9 @@ class Command(BaseCommand):
                 f"{counters['failed']} receiver runs failed and "
                 f"{counters['dropped']} were dropped (see the log above)."
             )
+
+        if metrics_url is not None:
+            self.report_metrics(metrics_url)
 
         manage = self.manage_py()
         self.line("")
@@ -281,6 +315,16 @@ class Command(BaseCommand):
         return problems
 
     # -- output -----------------------------------------------------------
+
+    def report_metrics(self, url: str) -> None:
+        """What Prometheus would scrape: the eventx_* series."""
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        self.line("")
+        self.heading(f"Metrics, as Prometheus scrapes them from {url}")
+        for line in text.splitlines():
+            if line.startswith("eventx_") and "_bucket{" not in line:
+                self.line("  " + re.sub(r',?otel_scope_\w+="[^"]*"', "", line))
 
     def heading(self, text: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(text))
