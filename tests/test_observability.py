@@ -149,3 +149,45 @@ def test_stats_give_the_queue_lag_of_recent_runs():
     figures = stats()
     assert figures["lag_p50_ms"] >= held * 1000 - 0.001  # rounded to the microsecond
     assert figures["lag_p95_ms"] >= figures["lag_p50_ms"]
+
+
+FLUSHED = """
+import os, sys
+import django
+from django.conf import settings
+settings.configure(INSTALLED_APPS=["eventx_signals"])
+django.setup()
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from tests.otel_spans import JsonLinesSpanExporter
+provider = TracerProvider()
+# Spans wait a minute in the batch: only a flush can write them sooner.
+provider.add_span_processor(
+    BatchSpanProcessor(JsonLinesSpanExporter(sys.argv[1]), schedule_delay_millis=60_000)
+)
+trace.set_tracer_provider(provider)
+from eventx_signals import AsyncSignal
+from eventx_signals.core import process
+signal = AsyncSignal()
+signal.connect(lambda sender, **kwargs: None, weak=False)
+signal.send(sender=None)
+process.drain_all(10)  # what a Celery prefork child runs as it ends
+os._exit(0)  # as billiard ends it: no atexit, no SDK shutdown
+"""
+
+
+def test_spans_still_batched_are_exported_when_a_child_ends_with_os_exit(tmp_path):
+    span_file = tmp_path / "spans.jsonl"
+    completed = subprocess.run(
+        [sys.executable, "-c", FLUSHED, str(span_file)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    from tests.otel_spans import read_span_file
+
+    assert sorted(r["kind"] for r in read_span_file(span_file)) == ["CONSUMER", "PRODUCER"]

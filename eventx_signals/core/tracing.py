@@ -17,11 +17,14 @@ the API's provider slot (``internals``, item 9) and makes no span.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from ..internals import TRACER_PROVIDER as _slot
+from . import process
 from .labels import receiver_label, sender_label, signal_label
 
 try:
@@ -62,6 +65,8 @@ def start_dispatch(delivery: Any) -> Any:
     span, to end once the delivery is handed over. The send path calls it
     once a tracer provider is set (``PROVIDER_HOLDER``).
     """
+    if not _flush_registered:
+        _register_flush()
     label = signal_label(delivery.signal)
     span = _tracer.start_span(
         f"send {label}",
@@ -135,6 +140,8 @@ def start_run(delivery: Any, receiver: Any, alias: str) -> None:
     if not _slot.is_set():
         _stack().append(None)
         return
+    if not _flush_registered:
+        _register_flush()
     label = signal_label(delivery.signal)
     parent = delivery.trace
     if parent is None:  # no dispatch span: the sender's current context
@@ -198,3 +205,36 @@ def _stack() -> list[Any]:
     except AttributeError:
         _runs.stack = []
         return _runs.stack  # type: ignore[no-any-return]
+
+
+# -- exit -------------------------------------------------------------------------------
+
+
+def _flush_at_exit(deadline: float) -> None:
+    """Export the spans a batch processor still holds, once the exit drain
+    has run the last receivers: a process that ends with ``os._exit()``
+    (a Celery prefork child) skips the SDK's own flush at exit."""
+    if not _slot.is_set():
+        return
+    flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+    if flush is None:
+        return
+    try:
+        flush(max(0, int((deadline - time.monotonic()) * 1000)))
+    except Exception:
+        logging.getLogger("eventx_signals").warning(
+            "Flushing the spans of this process at exit failed.", exc_info=True
+        )
+
+
+_flush_registered = False
+
+
+def _register_flush() -> None:
+    """Flush at exit, from the first span on: registered after the SDK's
+    provider (made before it), so that it runs before the SDK shuts it down
+    (atexit runs the last registered first)."""
+    global _flush_registered
+    if not _flush_registered:
+        _flush_registered = True
+        process.after_exit_drain(_flush_at_exit)
