@@ -153,7 +153,7 @@ def test_django_tasks_db_worker_sigkilled_requeued_and_restarted(
         with services.connect() as conn:  # its sessions are found by name
             procs.wait_until(lambda: services.sessions(conn, "rel-w1"), 30, "a rel-w1 session")
         # SIGKILL rel-w1 while it is running a receiver; requeue once its
-        # sessions have ended, as README.rst says.
+        # sessions have ended, as docs/howto/deploys.rst says.
         freezes = kill_while_running(first, 30)
         with services.connect() as conn:
             procs.wait_until(

@@ -30,7 +30,7 @@ The ASGI entry point calls gc.freeze() after start-up (relproj/asgi.py):
 without it a full collection of the Django process takes about 80 ms, once
 per ~600 requests, /noop/ included.
 
-test_asend_never_waits_for_its_receivers: what README.rst promises, that
+test_asend_never_waits_for_its_receivers: what the documentation promises, that
 asend() returns once the work is queued: an asend() that waited for its
 100 ms of receivers would hold the loop for that long on every request.
 

@@ -75,7 +75,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A worker of the tests that need README's recommended late acknowledgement.
+# A worker of the tests that need the recommended late acknowledgement
+# (docs/howto/celery.rst).
 if os.environ.get("EVENTX_TEST_CELERY_ACKS_LATE"):
     CELERY_TASK_ACKS_LATE = True
     CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -190,8 +190,9 @@ def test_a_receiver_that_exits_fails_its_run_and_the_worker_goes_on(
     broker, tmp_path, pool, worker_settings
 ):
     """sys.exit() in a receiver used to end a solo worker (the runs after it
-    never ran), and kill a prefork child again and again under README's
-    acks_late + reject_on_worker_lost (the message came back each time)."""
+    never ran), and kill a prefork child again and again under the
+    documented acks_late + reject_on_worker_lost (the message came back each
+    time)."""
     misbehaving_celery.send(sender=None, how="exit")
     for n in range(3):
         order_paid_celery.send(sender=Order, order=Order.objects.create(number=f"X-{n}"))

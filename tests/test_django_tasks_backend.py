@@ -332,7 +332,7 @@ def test_resend_reads_standard_input_and_sends_nothing_if_one_payload_is_bad(mon
 
 
 def test_resend_sends_a_run_found_twice_once_and_checks_every_line_first():
-    """README's grep | resend recipe finds a payload refused twice twice; a
+    """The documentation's grep | resend recipe finds a payload refused twice twice; a
     NaN passed the command's check and failed at PostgreSQL after earlier
     lines had been sent."""
     order_paid_tasks.send(sender=Order, order=Order.objects.create(number="T-12"))
@@ -410,12 +410,14 @@ def test_a_queryset_delete_with_post_delete_in_the_worker():
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
 
 
-def test_each_start_of_db_worker_has_an_id_of_its_own_as_readme_says():
+def test_each_start_of_db_worker_has_an_id_of_its_own_as_the_docs_say():
     """requeue --worker-id of a dead worker must never take back a live
-    worker's run: README's db_worker command gives no fixed id, and each
-    start gets one of its own, in its first log line."""
-    readme = (Path(__file__).resolve().parent.parent / "README.rst").read_text()
-    commands = re.findall(r"manage\.py db_worker[^`]*", readme.replace("\n    ", " "))
+    worker's run: the documentation's db_worker commands give no fixed id,
+    and each start gets one of its own, in its first log line."""
+    root = Path(__file__).resolve().parent.parent
+    pages = [root / "README.rst", *sorted((root / "docs").glob("**/*.rst"))]
+    text = "\n".join(page.read_text() for page in pages)
+    commands = re.findall(r"manage\.py db_worker[^`]*", re.sub(r"\n\s+", " ", text))
     assert commands and all("--worker-id" not in command for command in commands)
     outputs = [run_db_worker_until_idle() for _ in range(2)]
     ids = [re.search(r"worker_id=(\S+)", o.stdout + o.stderr).group(1) for o in outputs]

@@ -1,12 +1,13 @@
 """
 Every system check id of django-eventx, with what it reports: the one table
-of them. Every id the package reports is in it, and README.rst's table says
-the same (``tests/test_check_ids.py`` keeps them so).
+of them. Every id the package reports is in it, and the table of
+docs/reference/checks.rst says the same (``tests/test_check_ids.py`` keeps
+them so).
 """
 
 from __future__ import annotations
 
-#: id -> what the check reports (README.rst's table says the same).
+#: id -> what the check reports (docs/reference/checks.rst says the same).
 CHECK_IDS = {
     "eventx_signals.E001": "``EVENTX_BACKENDS`` is not a dict.",
     "eventx_signals.E002": '``EVENTX_BACKENDS`` has no ``"default"`` alias.',

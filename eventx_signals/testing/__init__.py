@@ -58,7 +58,7 @@ def stop_workers(timeout: float = 10.0) -> None:
     Workers keep their connections across jobs, so call it before the test
     databases are destroyed: PostgreSQL refuses to drop a database that a
     session still uses. The pytest plugin does it before pytest-django's
-    teardown; with Django's test runner, see README.rst (Testing). Raise
+    teardown; with Django's test runner, see docs/howto/testing.rst. Raise
     TimeoutError if a worker or the writer is still busy after ``timeout``
     seconds.
     """

@@ -5,9 +5,9 @@ For each, in a fresh virtualenv holding only what ``pip install`` of this
 checkout brings (Django, wrapt and their own dependencies: no test or
 type-checking package, which could patch Django and hide a crash), it makes a
 ``django-admin startproject`` site with the admin on and Django's default
-``BigAutoField``, adds an app with one model, and follows README.rst's
-Install section: ``eventx_signals`` in ``INSTALLED_APPS`` and one
-``EVENTX_ASYNC_SIGNALS`` entry. Then:
+``BigAutoField``, adds an app with one model, and follows the install
+guide (``docs/howto/install.rst``): ``eventx_signals`` in
+``INSTALLED_APPS`` and one ``EVENTX_ASYNC_SIGNALS`` entry. Then:
 
 - ``manage.py check`` says nothing but that it found no issues;
 - ``manage.py migrate`` prints no "not yet reflected in a migration" line, and
@@ -89,7 +89,7 @@ class ShopConfig(AppConfig):
 
 SETTINGS = """
 
-# django-eventx, as README.rst's Install section says.
+# django-eventx, as docs/howto/install.rst says.
 INSTALLED_APPS += ["shop", "eventx_signals"]
 EVENTX_ASYNC_SIGNALS = {"django.db.models.signals.post_save": ["shop.Order"]}
 EVENTX_RECORD_RUNS = True

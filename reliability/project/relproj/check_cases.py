@@ -1,4 +1,4 @@
-"""One misconfiguration per system check id of django-eventx (README.rst,
+"""One misconfiguration per system check id of django-eventx (docs/reference/checks.rst,
 "System checks"); REL_CHECK_CASE=<id> applies it to the settings."""
 
 THREAD = "eventx_signals.backends.thread.ThreadBackend"
