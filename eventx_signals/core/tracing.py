@@ -72,18 +72,26 @@ def start_dispatch(delivery: Any) -> Any:
         f"send {label}",
         kind=SpanKind.PRODUCER,
         attributes={
-            "messaging.system": SYSTEM,
-            "messaging.operation.type": "send",
-            "messaging.operation.name": "send",
-            "messaging.destination.name": label,
-            "messaging.message.id": delivery.dispatch_id,
+            **_messaging_attributes("send", label, delivery),
             "messaging.batch.message_count": len(delivery.receivers),
-            "eventx.sender": sender_label(delivery.sender),
-            "eventx.dispatch_id": delivery.dispatch_id,
         },
     )
     delivery.trace = trace.set_span_in_context(span)
     return span
+
+
+def _messaging_attributes(operation: str, label: str, delivery: Any) -> dict[str, Any]:
+    """The attributes a dispatch's span and its runs' spans share: the
+    messaging conventions' own, then ours."""
+    return {
+        "messaging.system": SYSTEM,
+        "messaging.operation.type": operation,
+        "messaging.operation.name": operation,
+        "messaging.destination.name": label,
+        "messaging.message.id": delivery.dispatch_id,
+        "eventx.sender": sender_label(delivery.sender),
+        "eventx.dispatch_id": delivery.dispatch_id,
+    }
 
 
 def end_dispatch(span: Any, backend_alias: str, exc: BaseException | None = None) -> None:
@@ -151,16 +159,10 @@ def start_run(delivery: Any, receiver: Any, alias: str) -> None:
         context=parent,
         kind=SpanKind.CONSUMER,
         attributes={
-            "messaging.system": SYSTEM,
-            "messaging.operation.type": "process",
-            "messaging.operation.name": "process",
-            "messaging.destination.name": label,
-            "messaging.message.id": delivery.dispatch_id,
+            **_messaging_attributes("process", label, delivery),
             "eventx.receiver": receiver_label(receiver),
-            "eventx.sender": sender_label(delivery.sender),
             "eventx.backend": alias,
             "eventx.attempt": delivery.attempt,
-            "eventx.dispatch_id": delivery.dispatch_id,
         },
     )
     token = delivery.context.run(otel_context.attach, trace.set_span_in_context(span, parent))

@@ -27,6 +27,11 @@ def histogram(name, receiver):
     return point
 
 
+def gauge(name, alias):
+    """The values a gauge reads for the backend ``alias``."""
+    return [p.value for a, p in metric_points(name) if a == {"eventx.backend": alias}]
+
+
 def test_runs_are_counted_by_outcome_with_their_durations(signal):
     @retry(max_attempts=2, backoff=0)
     def flaky_metrics_receiver(sender, fail, **kwargs):
@@ -66,17 +71,8 @@ def test_the_queue_lag_is_how_long_runs_waited_for_a_worker():
             waiting.send(sender=None)
         sent = time.time()  # every run was sent before this
         # While the worker is held: five deliveries queued, one worker busy.
-        depth = [
-            p.value
-            for a, p in metric_points("eventx.queue.depth")
-            if a == {"eventx.backend": "lagging"}
-        ]
-        busy = [
-            p.value
-            for a, p in metric_points("eventx.workers.busy")
-            if a == {"eventx.backend": "lagging"}
-        ]
-        assert depth == [5] and busy == [1]
+        assert gauge("eventx.queue.depth", "lagging") == [5]
+        assert gauge("eventx.workers.busy", "lagging") == [1]
         time.sleep(0.2)  # the lag being measured: the queue waits this long at least
         held = time.time() - sent
         release.set()
