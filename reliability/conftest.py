@@ -10,6 +10,7 @@ EVENTX_TEST_REQUIRE_SERVICES=1 (as .ci/run sets it).
 from __future__ import annotations
 
 import faulthandler
+import importlib
 import os
 import sys
 import threading
@@ -82,6 +83,24 @@ def uvicorn_installed():
         import uvicorn  # noqa: F401
     except ImportError as exc:
         require(f"uvicorn is not installed in this environment ({exc}); pip install uvicorn")
+
+
+@pytest.fixture(scope="session")
+def otel_sdk_installed():
+    """The OpenTelemetry SDK and Prometheus exporter (the test extra), which
+    the servers of scenario 9 configure."""
+    for module in (
+        "opentelemetry.sdk.trace",
+        "opentelemetry.exporter.prometheus",
+        "prometheus_client",
+    ):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            require(
+                f"the OpenTelemetry SDK is not installed in this environment ({exc}); "
+                'pip install -e ".[test]"'
+            )
 
 
 # -- time limits and clean-up ---------------------------------------------------------

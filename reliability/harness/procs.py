@@ -332,3 +332,14 @@ def log_records(directory: Path) -> list[dict]:
             if line.strip():
                 records.append(json.loads(line))
     return records
+
+
+def span_records(directory: Path) -> list[dict]:
+    """The spans relapp.telemetry exported (one JSON object per line, with
+    the pid of the process that made it)."""
+    spans = []
+    for path in sorted(directory.glob("spans-*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                spans.append(json.loads(line))
+    return spans

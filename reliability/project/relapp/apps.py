@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -9,3 +11,7 @@ class RelappConfig(AppConfig):
         from . import receivers
 
         receivers.connect()
+        if os.environ.get("REL_OTEL_SPAN_DIR") or os.environ.get("REL_METRICS_PORT"):
+            from . import telemetry
+
+            telemetry.configure_from_env()

@@ -17,6 +17,10 @@ REL_CELERY_CONFIG  defaults | acks_late | visibility | full (the default): the
 REL_LOG_DIR        where relapp.logsink writes eventx_signals' log records
 REL_CHECK_CASE     a misconfiguration from relproj.check_cases
 REL_RECORD_RUNS    1: the run log (EVENTX_RECORD_RUNS) is on
+REL_OTEL_SPAN_DIR  where each process writes its OpenTelemetry spans (JSON
+                   lines); also adds a SERVER span per request (relapp.telemetry)
+REL_METRICS_PORT   the port each process serves its OpenTelemetry metrics on
+                   for Prometheus (one gunicorn worker, so one port)
 """
 
 import json
@@ -33,6 +37,8 @@ INSTALLED_APPS = ["django_tasks_db", "eventx_signals", "relapp"]
 # No middleware: under ASGI each sync middleware method is a sync_to_async hop
 # (GIL hand-offs in the event loop's process), which scenario 5 does not measure.
 MIDDLEWARE: list[str] = []
+if os.environ.get("REL_OTEL_SPAN_DIR"):  # scenario 9: a request span, as instrumentation makes
+    MIDDLEWARE.append("relapp.telemetry.ServerSpanMiddleware")
 ROOT_URLCONF = "relproj.urls"
 WSGI_APPLICATION = "relproj.wsgi.application"
 
