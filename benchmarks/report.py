@@ -441,6 +441,21 @@ def instructions_section(data: dict[str, Any]) -> list[str]:
             f"| {s['label']} | {s['django_instructions']:,.0f} | {s['eventx_instructions']:,.0f} "
             f"| {s['ratio']:.2f}x | {s['target']} | {'PASS' if s['met'] else 'MISS'} |"
         )
+    if data.get("otel_api"):
+        out += [
+            "",
+            "django-eventx's send with opentelemetry-api installed and no tracer provider set, "
+            "against the same send with OpenTelemetry absent:",
+            "",
+            "| django-eventx send | API absent | API installed | ratio | target | result |",
+            "|---|--:|--:|--:|--:|---|",
+        ]
+        for s in data["otel_api"]:
+            out.append(
+                f"| {s['label']} | {s['absent_instructions']:,.0f} "
+                f"| {s['installed_instructions']:,.0f} | {s['ratio']:.2f}x | {s['target']} "
+                f"| {'PASS' if s['met'] else 'MISS'} |"
+            )
     return out
 
 
