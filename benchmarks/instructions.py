@@ -19,6 +19,13 @@ keeps the queue short in production. The fourth row, ``post_save`` with
 10,000 deliveries left queued, shows what a backed-up queue adds: every
 queued delivery holds objects that Python's garbage collector walks again
 and again.
+
+A second table compares django-eventx's own send (``AsyncSignal.send`` and
+the patched ``post_save``) with the ``otel`` extra installed and no tracer
+provider set against the same send where OpenTelemetry is absent: in that
+child an import hook placed before Django is imported makes every import of
+``opentelemetry`` fail, and each child checks that
+``eventx_signals.core.tracing.installed`` says what it should.
 """
 
 from __future__ import annotations
@@ -39,7 +46,20 @@ FEW, MANY = 1_000, 11_000
 BATCH = 1_000
 
 CHILD = r"""
-import sys, threading, django
+import sys
+otel = sys.argv[6]  # "installed", "absent" (made unimportable) or "as-is"
+if otel == "absent":
+    # Before Django and eventx_signals are imported: any import of
+    # opentelemetry or of a submodule fails, as it does without the package.
+    class NoOpenTelemetry:
+        def find_spec(self, name, path=None, target=None):
+            if name == "opentelemetry" or name.startswith("opentelemetry."):
+                raise ImportError(f"No module named {name!r} (hidden by the benchmark)")
+            return None
+    if any(name.split(".")[0] == "opentelemetry" for name in sys.modules):
+        sys.exit("opentelemetry was imported before the benchmark could hide it")
+    sys.meta_path.insert(0, NoOpenTelemetry())
+import threading, django
 from django.conf import settings
 settings.configure(
     INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "eventx_signals"],
@@ -52,6 +72,11 @@ settings.configure(
     },
 )
 django.setup()
+from eventx_signals.core import tracing
+if otel != "as-is" and tracing.installed != (otel == "installed"):
+    sys.exit(f"otel={otel} but eventx_signals.core.tracing.installed is {tracing.installed}")
+if tracing.enabled():
+    sys.exit("a tracer provider is set: the send would make spans")
 from django.contrib.auth.models import User
 from django.db.models.signals import post_save
 from django.dispatch import Signal
@@ -104,11 +129,22 @@ SCENARIOS = [
 ]
 TARGET = 2.0
 
+#: django-eventx's send with the ``otel`` extra (opentelemetry-api) importable
+#: but no SDK configured, against the same send with ``import opentelemetry``
+#: failing: (scenario, what it sends).
+OTEL_SCENARIOS = [
+    ("none", "AsyncSignal.send(None)"),
+    ("post_save", "patched post_save.send"),
+]
+#: What the API installed without a provider may add to a send.
+OTEL_TARGET = 1.03
 
-def instructions(scenario: str, contender: str, count: int, batch: int) -> int:
-    """Instructions of the main (sending) thread of one child run."""
+
+def instructions(scenario: str, contender: str, count: int, batch: int, otel: str = "as-is") -> int:
+    """Instructions of the main (sending) thread of one child run; ``otel``:
+    "installed" or "absent" (checked in the child), or "as-is"."""
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
+        result = subprocess.run(
             [
                 "valgrind",
                 "--tool=callgrind",
@@ -123,19 +159,24 @@ def instructions(scenario: str, contender: str, count: int, batch: int) -> int:
                 str(batch),
                 # The row with batch MANY leaves everything queued.
                 "drain" if batch < MANY else "keep",
+                otel,
             ],
             capture_output=True,
             text=True,
-            check=True,
         )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"child {scenario} {contender} otel={otel} failed ({result.returncode}):\n"
+                + result.stderr[-3000:]
+            )
         # One file per thread; "-01" is the main thread's.
         text = (Path(out) / "callgrind.out-01").read_text()
     return int(re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE).group(1))
 
 
-def per_send(scenario: str, contender: str, batch: int) -> float:
-    many = instructions(scenario, contender, MANY, batch)
-    few = instructions(scenario, contender, FEW, batch)
+def per_send(scenario: str, contender: str, batch: int, otel: str = "as-is") -> float:
+    many = instructions(scenario, contender, MANY, batch, otel)
+    few = instructions(scenario, contender, FEW, batch, otel)
     return (many - few) / (MANY - FEW)
 
 
@@ -175,6 +216,31 @@ def main() -> int:
         )
     print("(instructions per send, one no-op receiver; Django's Signal.send or post_save.send")
     print(" against AsyncSignal.send or post_save patched by django-eventx)")
+    print()
+    otel_rows = []
+    print(f"{'django-eventx send':24s} {'absent':>10s} {'installed':>10s}  ratio   target")
+    for scenario, label in OTEL_SCENARIOS:
+        absent = per_send(scenario, "eventx", BATCH, "absent")
+        installed = per_send(scenario, "eventx", BATCH, "installed")
+        ratio = installed / absent
+        verdict = "PASS" if ratio <= OTEL_TARGET else "MISS"
+        print(
+            f"{label:24s} {absent:10,.0f} {installed:10,.0f}  {ratio:4.2f}x"
+            f"  <= {OTEL_TARGET:.2f}x {verdict}"
+        )
+        otel_rows.append(
+            {
+                "scenario": scenario,
+                "label": label,
+                "absent_instructions": absent,
+                "installed_instructions": installed,
+                "ratio": ratio,
+                "target": f"<= {OTEL_TARGET:.2f}x",
+                "met": ratio <= OTEL_TARGET,
+            }
+        )
+    print("(instructions per send, one no-op receiver: opentelemetry-api importable and no")
+    print(" tracer provider set, against `import opentelemetry` failing)")
     if args.json:
         import django as django_module
 
@@ -186,6 +252,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
             "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "scenarios": rows,
+            "otel_api": otel_rows,
             "seconds": time.perf_counter() - started,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -10,7 +10,7 @@ root (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 needed):
 It runs, one after the other, each as its own process:
 
 1. benchmarks/http/run.py --modes all: the order view with a 20 ms post_save
-   receiver under gunicorn, in six modes (none, inline, async, async+log,
+   receiver under gunicorn, in seven modes (none, inline, async, async+log, async+trace,
    celery, tasks), 5 rounds x 600 requests per mode, 8 clients; then the
    modes none, inline and async again with half the clients (4), where a
    2-core machine is not yet saturated (--unsaturated-concurrency);
@@ -57,6 +57,7 @@ MODES = {
     "inline": "Django's post_save, in the request",
     "async": "thread backend (`EVENTX_ASYNC_SIGNALS`)",
     "async+log": "the same, with the run log (`EVENTX_RECORD_RUNS`)",
+    "async+trace": "async, with the OpenTelemetry SDK and a span per request",
     "celery": "`CeleryBackend`: Redis, a `celery worker`",
     "tasks": "`DjangoTasksBackend`: django-tasks-db, `db_worker`s",
 }
@@ -65,6 +66,7 @@ CHART_LABELS = {
     "inline": "inline\nDjango signal",
     "async": "async\nthread backend",
     "async+log": "async+log\n+ run log",
+    "async+trace": "async+trace\n+ OTel SDK",
     "celery": "celery\nCelery worker",
     "tasks": "tasks\ndb_worker",
 }
@@ -77,6 +79,7 @@ HTTP_RATIOS = [
     ("async+log p50 / async p50", "<= 1.10x"),
     ("async+log p99 / async p99", None),
     ("async+log req/s / async req/s", ">= 0.90x"),
+    ("async+trace p50 / async p50", "<= 1.10x"),
     ("celery p50 / async p50", None),
     ("tasks p50 / async p50", None),
 ]
@@ -438,6 +441,21 @@ def instructions_section(data: dict[str, Any]) -> list[str]:
             f"| {s['label']} | {s['django_instructions']:,.0f} | {s['eventx_instructions']:,.0f} "
             f"| {s['ratio']:.2f}x | {s['target']} | {'PASS' if s['met'] else 'MISS'} |"
         )
+    if data.get("otel_api"):
+        out += [
+            "",
+            "django-eventx's send with opentelemetry-api installed and no tracer provider set, "
+            "against the same send with OpenTelemetry absent:",
+            "",
+            "| django-eventx send | API absent | API installed | ratio | target | result |",
+            "|---|--:|--:|--:|--:|---|",
+        ]
+        for s in data["otel_api"]:
+            out.append(
+                f"| {s['label']} | {s['absent_instructions']:,.0f} "
+                f"| {s['installed_instructions']:,.0f} | {s['ratio']:.2f}x | {s['target']} "
+                f"| {'PASS' if s['met'] else 'MISS'} |"
+            )
     return out
 
 

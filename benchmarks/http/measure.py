@@ -10,11 +10,14 @@ One measurement: one mode, one gunicorn run, on a fresh database.
     celery / tasks: once every receipt is written, SIGTERM the workers
     wait for every backend to go
     count sessions opened during the run, count orders, receipts, log rows
+    async+trace: count the spans the workers wrote (complete once they exited)
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,6 +102,8 @@ class RunResult:
     cpu_split_ms_per_request: dict[str, float] = field(default_factory=dict)
     # Rows of the run log (eventx_signals_receiverrun), None without it.
     log_rows: int | None = None
+    # Spans written by the gunicorn workers (async+trace), None without them.
+    spans: dict[str, int] | None = None
     # Worker processes of the celery / tasks modes.
     worker_processes: int = 0
     worker_stop_seconds: float | None = None
@@ -129,6 +134,10 @@ def measure(
     db = BenchDatabase(pg, db_name)
     db.recreate()
     env = child_env(mode, db_name, pg, plan.redis_url)
+    span_dir = log_dir / f"round{round_index}-{mode}-spans"
+    if mode == "async+trace":
+        shutil.rmtree(span_dir, ignore_errors=True)
+        env["EVENTX_HTTP_BENCH_SPAN_DIR"] = str(span_dir)
     migrate(env)
     missing_tables = set(REQUIRED_TABLES.get(mode, ())) - db.tables()
     if missing_tables:
@@ -206,6 +215,7 @@ def measure(
     sessions = db.sessions() - sessions_before - 1 - (1 if watcher is not None else 0)
     final = db.count_rows()
     log_rows = db.count_table("eventx_signals_receiverrun") if mode == "async+log" else None
+    spans = count_spans(span_dir) if mode == "async+trace" else None
     unexpected = server.unexpected_log_lines()
     if workers is not None:
         unexpected += workers.unexpected_log_lines()
@@ -262,9 +272,38 @@ def measure(
         cpu_ms_per_request_drained=drained_cpu,
         cpu_split_ms_per_request=cpu_split,
         log_rows=log_rows,
+        spans=spans,
         worker_processes=0 if workers is None else len(workers.log_paths),
         worker_stop_seconds=None if workers is None else workers.stop_seconds,
         worker_returncodes=[] if workers is None else workers.returncodes,
         worker_killed=False if workers is None else workers.killed,
         worker_log_paths=[] if workers is None else [str(p) for p in workers.log_paths],
     )
+
+
+def count_spans(span_dir: Path) -> dict[str, int]:
+    """What the gunicorn workers of an async+trace run exported: SERVER spans
+    (all requests, and the POST /orders/ ones), PRODUCER spans (dispatches),
+    CONSUMER spans (receiver runs), and CONSUMER spans whose trace id is not
+    that of any request span."""
+    records = []
+    files = sorted(span_dir.glob("spans-*.jsonl"))
+    for path in files:
+        with path.open() as file:
+            records += [json.loads(line) for line in file if line.strip()]
+    server = [r for r in records if r["kind"] == "SERVER"]
+    consumer = [r for r in records if r["kind"] == "CONSUMER"]
+    request_traces = {r["trace_id"] for r in server}
+    return {
+        "files": len(files),
+        "server": len(server),
+        "order_requests": sum(
+            1 for r in server if r["method"] == "POST" and r["path"] == "/orders/"
+        ),
+        "producer": sum(1 for r in records if r["kind"] == "PRODUCER"),
+        "consumer": len(consumer),
+        "consumer_named_process": sum(1 for r in consumer if r["name"].startswith("process ")),
+        "consumer_outside_request_trace": sum(
+            1 for r in consumer if r["trace_id"] not in request_traces
+        ),
+    }

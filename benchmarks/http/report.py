@@ -18,12 +18,15 @@ from stats import median, ratio
 
 #: Every mode, in the order of the tables. DEFAULT_MODES run unless --modes
 #: says otherwise.
-MODES = ("none", "inline", "async", "async+log", "celery", "tasks")
+MODES = ("none", "inline", "async", "async+log", "async+trace", "celery", "tasks")
 DEFAULT_MODES = ("none", "inline", "async")
 #: The run log may cost the request at most 10 % over plain async: p50 at
 #: most 1.10x, throughput at least 0.90x.
 EVENT_LOG_TARGET = 1.10
 EVENT_LOG_RPS_TARGET = 0.90
+#: Tracing with the OpenTelemetry SDK may cost the request at most 10 % over
+#: plain async (p50).
+TRACE_TARGET = 1.10
 #: Process trees whose CPU is shown per request.
 CPU_SPLIT = ("gunicorn", "workers", "postgres", "redis", "other")
 
@@ -72,6 +75,9 @@ RATIO_SPECS = [
     ("async+log p50 / async p50", "async+log", "async", "p50_ms"),
     ("async+log p99 / async p99", "async+log", "async", "p99_ms"),
     ("async+log req/s / async req/s", "async+log", "async", "throughput_rps"),
+    ("async+trace p50 / async p50", "async+trace", "async", "p50_ms"),
+    ("async+trace p99 / async p99", "async+trace", "async", "p99_ms"),
+    ("async+trace req/s / async req/s", "async+trace", "async", "throughput_rps"),
     ("celery p50 / none p50", "celery", "none", "p50_ms"),
     ("celery p50 / async p50", "celery", "async", "p50_ms"),
     ("celery req/s / async req/s", "celery", "async", "throughput_rps"),
@@ -138,6 +144,31 @@ def targets(runs: Sequence[RunResult], found: Sequence[Ratio]) -> list[Target]:
         logged = by_mode(runs, "async+log")
         unlogged = sum(r.orders - (r.log_rows or 0) for r in logged)
         checks.append(Target("run log: jobs without a row", unlogged, "0", unlogged == 0, "{:.0f}"))
+    if "async+trace p50 / async p50" in value:
+        trace_p50 = value["async+trace p50 / async p50"]
+        checks.append(
+            Target(
+                "tracing: async+trace p50 <= 1.10 x async p50",
+                trace_p50,
+                f"<= {TRACE_TARGET:.2f}x",
+                trace_p50 <= TRACE_TARGET,
+                "{:.2f}x",
+            )
+        )
+    traced = [r for r in by_mode(runs, "async+trace") if r.spans is not None]
+    if traced:
+        unspanned = sum(r.orders - r.spans["consumer"] for r in traced if r.spans)
+        outside = sum(r.spans["consumer_outside_request_trace"] for r in traced if r.spans)
+        checks += [
+            Target("tracing: runs without a span", unspanned, "0", unspanned == 0, "{:.0f}"),
+            Target(
+                "tracing: CONSUMER spans outside a request's trace",
+                outside,
+                "0",
+                outside == 0,
+                "{:.0f}",
+            ),
+        ]
     with_receipts = sorted({r.mode for r in runs if r.mode != "none"}, key=MODES.index)
     if with_receipts:
         missing = sum(r.missing or 0 for r in runs)
@@ -225,6 +256,7 @@ def mode_summary(runs: Sequence[RunResult], mode: str) -> dict[str, Any]:
             else _med(mine, lambda r: r.drain_seconds or 0.0)
         ),
         "log_rows": None if mode != "async+log" else sum(r.log_rows or 0 for r in mine),
+        "spans": span_totals(mine) if mode == "async+trace" else None,
         "cpu_ms_per_request_drained": (
             math.nan
             if mode == "none" or any(r.cpu_ms_per_request_drained is None for r in mine)
@@ -236,6 +268,19 @@ def mode_summary(runs: Sequence[RunResult], mode: str) -> dict[str, Any]:
         },
         "worker_processes": max((r.worker_processes for r in mine), default=0),
     }
+
+
+def span_totals(runs: Sequence[RunResult]) -> dict[str, int]:
+    """The span counts of ``runs`` summed, with the jobs (orders) and the
+    runs without a CONSUMER span."""
+    totals: dict[str, int] = {}
+    for run in runs:
+        for key, count in (run.spans or {}).items():
+            totals[key] = totals.get(key, 0) + count
+    jobs = sum(r.orders for r in runs)
+    totals["jobs"] = jobs
+    totals["runs_without_span"] = jobs - totals.get("consumer", 0)
+    return totals
 
 
 def markdown(
@@ -309,6 +354,7 @@ def markdown(
         "",
     ]
     lines += cpu_beyond_lines(runs)
+    lines += span_lines(runs)
     lines += [
         "| ratio | " + " | ".join(f"round {i}" for i in range(1, rounds + 1)) + " | median |",
         "|---|" + "--:|" * (rounds + 1),
@@ -320,6 +366,28 @@ def markdown(
     for t in checks:
         lines.append(f"| {t.label} | {_fmt(t.measured, t.fmt)} | {t.limit} | {t.verdict} |")
     return "\n".join(lines) + "\n"
+
+
+def span_lines(runs: Sequence[RunResult]) -> list[str]:
+    """The spans of mode async+trace, summed over rounds."""
+    traced = by_mode(runs, "async+trace")
+    if not traced:
+        return []
+    t = span_totals(traced)
+    return [
+        "| async+trace | requests sent | SERVER spans (POST /orders/) | PRODUCER spans "
+        "| CONSUMER spans | jobs | runs without a span | CONSUMER spans outside a request's trace |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        f"| spans | {sum(r.requests_sent for r in traced)} | {t.get('server', 0)} "
+        f"({t.get('order_requests', 0)}) | {t.get('producer', 0)} | {t.get('consumer', 0)} "
+        f"| {t['jobs']} | {t['runs_without_span']} "
+        f"| {t.get('consumer_outside_request_trace', 0)} |",
+        "",
+        "Spans the gunicorn workers exported (sums over rounds): SERVER spans include the "
+        "readiness and placement probes; a job is an order, whose receiver run should make one "
+        "CONSUMER span (`process post_save`) in the trace of the request that saved it.",
+        "",
+    ]
 
 
 #: The parts of a mode's CPU per request shown beyond no receiver.

@@ -4,12 +4,13 @@ slow get faster under load when the receiver runs in the background?
 
     python benchmarks/http/run.py                       # 3 rounds x 1,000 requests per mode
     python benchmarks/http/run.py --rounds 1 --requests 200   # smoke test
-    python benchmarks/http/run.py --modes all           # the six modes
+    python benchmarks/http/run.py --modes all           # the seven modes
 
 Each mode is its own gunicorn run (gthread, 2 workers x 4 threads) on a
 fresh PostgreSQL database with Django's default connection settings:
 none (no receiver), inline (Django's post_save), async (EVENTX_ASYNC_SIGNALS,
 the thread backend); with --modes also async+log (async with the run log),
+async+trace (async with the OpenTelemetry SDK and a span per request),
 celery (CeleryBackend on Redis, a real `celery worker`) and tasks
 (DjangoTasksBackend on django-tasks-db, real `db_worker` processes).
 Modes are interleaved in rounds, the first mode rotating, and compared as
@@ -160,6 +161,13 @@ def describe(run: RunResult) -> str:
             + ("timeout" if run.drain_seconds is None else f"{run.drain_seconds:.1f} s")
         )
         + ("" if run.log_rows is None else f"  log rows {run.log_rows}")
+        + (
+            ""
+            if run.spans is None
+            else f"  spans: server {run.spans['server']} (orders {run.spans['order_requests']})"
+            f" producer {run.spans['producer']} consumer {run.spans['consumer']}"
+            f" (outside a request's trace {run.spans['consumer_outside_request_trace']})"
+        )
         + f"  per worker {'/'.join(map(str, run.worker_split))}"
         f" ({run.placement_attempts} connects{'' if run.balanced else ', not balanced'})"
     )

@@ -9,6 +9,9 @@ EVENTX_HTTP_BENCH_MODE picks what happens to post_save of an Order:
                the receiver runs in the library's background threads
     async+log  async, plus EVENTX_RECORD_RUNS = True: every receiver run
                becomes a row of the run log (eventx_signals' migration)
+    async+trace  async, plus the OpenTelemetry SDK in each gunicorn worker
+               (httpbench/tracing.py, set up by wsgi.py): a SERVER span per
+               request, spans exported in batches to a JSON-lines file
     celery     post_save of shop.Order on the "celery" alias (CeleryBackend,
                Redis broker): the request enqueues, a `celery worker` runs it
     tasks      post_save of shop.Order on the "tasks" alias
@@ -28,7 +31,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-MODES = ("none", "inline", "async", "async+log", "celery", "tasks")
+MODES = ("none", "inline", "async", "async+log", "async+trace", "celery", "tasks")
 
 HTTP_BENCH_MODE = os.environ.get("EVENTX_HTTP_BENCH_MODE", "none")
 if HTTP_BENCH_MODE not in MODES:
@@ -42,7 +45,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = ["shop"]
-if HTTP_BENCH_MODE in ("async", "async+log"):
+if HTTP_BENCH_MODE in ("async", "async+log", "async+trace"):
     # Appended last, as the project README tells users to.
     INSTALLED_APPS.append("eventx_signals")
     EVENTX_ASYNC_SIGNALS = ["django.db.models.signals.post_save"]
@@ -94,6 +97,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if HTTP_BENCH_MODE == "async+trace":
+    # First, as an instrumentation's middleware goes: the request's span
+    # covers the rest of the middleware and the view.
+    MIDDLEWARE.insert(0, "httpbench.tracing.ServerSpanMiddleware")
 
 ROOT_URLCONF = "httpbench.urls"
 WSGI_APPLICATION = "httpbench.wsgi.application"
