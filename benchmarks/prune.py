@@ -17,7 +17,7 @@ fast delete. The contenders:
     ``ReceiverRun.objects.filter(finished_at__lt=cutoff).delete()``, what
     ``prune()`` did before it used SQL of its own: Django loads every row,
     sends ``pre_delete``/``post_delete`` for each, and each dispatch runs the
-    receiver and writes an run log row of its own.
+    receiver and writes a run log row of its own.
 ``prune()``
     ``eventx_signals.runlog.prune()`` as it is.
 ``QuerySet.delete(), no receiver``

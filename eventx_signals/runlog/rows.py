@@ -1,5 +1,5 @@
 """
-A finished attempt as an run log row: plain values only, every text cut to
+A finished attempt as a run log row: plain values only, every text cut to
 its column and cleaned of what a database refuses, so that a row is made on
 the receiver's thread without a query and, once made, can be written.
 """
