@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django.test import override_settings
 
 from eventx_signals import AsyncSignal, current_dispatch_id, retry, stats
 from eventx_signals.backends.thread import ThreadBackend
+from eventx_signals.engine.delivery import new_dispatch_id
 from eventx_signals.models import ReceiverRun
 from eventx_signals.runlog import writer
 from eventx_signals.testing import wait_for_runs
@@ -89,6 +91,39 @@ def test_every_run_and_attempt_of_one_send_shares_its_dispatch_id(signal):
     assert len(set(ids[:3])) == 1 and len(ids[0]) == 32
     assert ids[3] == ids[4] != ids[0]
     assert current_dispatch_id() is None  # outside a run
+
+
+def test_dispatch_ids_are_random_uuids_and_a_forked_child_makes_its_own():
+    ids = {new_dispatch_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(hex=value).version == 4 for value in ids)
+    assert all(uuid.UUID(hex=value).variant == uuid.RFC_4122 for value in ids)
+    assert all(value == uuid.UUID(hex=value).hex for value in ids)  # 32 lower-case digits
+    # A worker forked from a process (a Celery prefork child, a preloading
+    # server's worker) must not repeat its parent's ids; forked in a
+    # process of its own, which has no threads.
+    completed = subprocess.run(
+        [sys.executable, "-c", FORKED_IDS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    child, parent = completed.stdout.split()
+    assert len(child) == len(parent) == 32 and child != parent
+
+
+FORKED_IDS = """
+import os
+from eventx_signals.engine.delivery import new_dispatch_id
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child: its next id, then end at once
+    os.write(write, new_dispatch_id().encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read) as pipe:
+    child = pipe.read()
+os.waitpid(pid, 0)
+print(child, new_dispatch_id())  # and the parent's next one
+"""
 
 
 @pytest.mark.django_db(transaction=True)
