@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import collections
 import itertools
-import math
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from . import metrics
+from .percentiles import nearest_rank
 
 #: The queue lags ``stats()`` summarises: those of the last runs started.
 LAGS_KEPT = 1000
@@ -184,8 +184,7 @@ def _percentile_ms(ordered: list[float], fraction: float) -> float | None:
     for no values)."""
     if not ordered:
         return None
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return round(max(ordered[rank - 1], 0.0) * 1000, 3)
+    return round(max(nearest_rank(ordered, fraction), 0.0) * 1000, 3)
 
 
 counters = Counters()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import math
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from ..core.percentiles import nearest_rank
 from .model import ReceiverRun
 
 
@@ -61,18 +61,10 @@ def per_receiver(hours: float) -> list[ReceiverFigures]:
                 runs=finished,
                 failed=failed,
                 retries=statuses.count("retried"),
-                p50_ms=_percentile(durations, 0.50),
-                p95_ms=_percentile(durations, 0.95),
-                lag_p50_ms=_percentile(waits, 0.50) if waits else None,
-                lag_p95_ms=_percentile(waits, 0.95) if waits else None,
+                p50_ms=nearest_rank(durations, 0.50),
+                p95_ms=nearest_rank(durations, 0.95),
+                lag_p50_ms=nearest_rank(waits, 0.50) if waits else None,
+                lag_p95_ms=nearest_rank(waits, 0.95) if waits else None,
             )
         )
     return sorted(figures, key=lambda f: (-f.failure_rate, -f.runs, f.receiver))
-
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of sorted values."""
-    if not ordered:
-        return 0.0
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
