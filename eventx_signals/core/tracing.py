@@ -17,10 +17,11 @@ the API's provider slot (``internals``, item 9) and makes no span.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..internals import TRACER_PROVIDER as _slot
@@ -58,13 +59,25 @@ def enabled() -> bool:
 # -- the sender's side ------------------------------------------------------------------
 
 
-def start_dispatch(delivery: Any) -> Any:
+@contextlib.contextmanager
+def dispatching(delivery: Any, backend_alias: str) -> Iterator[None]:
     """
-    Start the PRODUCER span of ``delivery``'s dispatch, child of the current
-    span, and give the delivery its context (``delivery.trace``); return the
-    span, to end once the delivery is handed over. The send path calls it
-    once a tracer provider is set (``PROVIDER_HOLDER``).
+    The PRODUCER span of ``delivery``'s dispatch around its hand-off to the
+    backend ``backend_alias``: child of the current span, its context given
+    to the delivery (``delivery.trace``), status ERROR if the hand-off
+    raises. The send path enters it once a tracer provider is set
+    (``PROVIDER_HOLDER``).
     """
+    span = _start_dispatch(delivery)
+    try:
+        yield
+    except BaseException as exc:
+        _end_dispatch(span, backend_alias, exc)
+        raise
+    _end_dispatch(span, backend_alias)
+
+
+def _start_dispatch(delivery: Any) -> Any:
     if not _flush_registered:
         _register_flush()
     label = signal_label(delivery.signal)
@@ -94,7 +107,7 @@ def _messaging_attributes(operation: str, label: str, delivery: Any) -> dict[str
     }
 
 
-def end_dispatch(span: Any, backend_alias: str, exc: BaseException | None = None) -> None:
+def _end_dispatch(span: Any, backend_alias: str, exc: BaseException | None = None) -> None:
     """End a PRODUCER span once the hand-off is done (or failed with ``exc``)."""
     span.set_attribute("eventx.backend", backend_alias)
     if exc is not None:
@@ -131,8 +144,7 @@ def trace_id(delivery: Any) -> str:
     context = getattr(delivery, "trace", None)
     if trace is None or context is None:
         return ""
-    span_context = trace.get_current_span(context).get_span_context()
-    return f"{span_context.trace_id:032x}" if span_context.is_valid else ""
+    return _hex_trace_id(trace.get_current_span(context).get_span_context())
 
 
 # -- the runs ---------------------------------------------------------------------------
@@ -196,9 +208,12 @@ def current_trace_id() -> str:
     stack = _stack()
     for entry in reversed(stack):
         if entry is not None:
-            span_context = entry[0].get_span_context()
-            return f"{span_context.trace_id:032x}" if span_context.is_valid else ""
+            return _hex_trace_id(entry[0].get_span_context())
     return ""
+
+
+def _hex_trace_id(span_context: Any) -> str:
+    return f"{span_context.trace_id:032x}" if span_context.is_valid else ""
 
 
 def _stack() -> list[Any]:

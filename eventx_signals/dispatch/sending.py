@@ -28,7 +28,7 @@ from ..backends.immediate import inline_backend
 from ..config import settings
 from ..core.labels import signal_label
 from ..core.ratelimit import LogOnce
-from ..core.tracing import PROVIDER_ATTRIBUTE, PROVIDER_HOLDER, end_dispatch, start_dispatch
+from ..core.tracing import PROVIDER_ATTRIBUTE, PROVIDER_HOLDER, dispatching
 from ..core.transactions import MANUAL_TRANSACTION, atomic_alias
 from ..engine.delivery import Delivery
 from ..engine.snapshot import snapshot_kwargs
@@ -229,38 +229,34 @@ async def asend_in_background(
             responses = await sync_to_async(call_like_django)(inline, named)
     if delivery is None:
         return responses
-    traced = getattr(PROVIDER_HOLDER, PROVIDER_ATTRIBUTE) is not None
-    span = start_dispatch(delivery) if traced else None
-    try:
-        if alias is None:
-            await target.adispatch(delivery)  # type: ignore[union-attr]
-        elif alias is MANUAL_TRANSACTION:
-            _warn_manual_transaction(delivery)
-            await inline_backend.asubmit(delivery)
-        else:
-            target.dispatch(delivery, alias)  # type: ignore[union-attr]
-    except BaseException as exc:
-        if span is not None:
-            end_dispatch(span, target.alias, exc)  # type: ignore[union-attr]
-        raise
-    if span is not None:
-        end_dispatch(span, target.alias)  # type: ignore[union-attr]
+    if getattr(PROVIDER_HOLDER, PROVIDER_ATTRIBUTE) is not None:  # traced
+        with dispatching(delivery, target.alias):  # type: ignore[union-attr]
+            await _ahand_off(delivery, target, alias)  # type: ignore[arg-type]
+    else:
+        await _ahand_off(delivery, target, alias)  # type: ignore[arg-type]
     return responses + delivery.responses()
 
 
 def _hand_off_traced(delivery: Delivery, target: BaseBackend, alias: str | None) -> None:
-    """``send_in_background()``'s hand-off, inside the dispatch's span."""
-    span = start_dispatch(delivery)
-    try:
+    """``send_in_background()``'s hand-off (kept inline there, the hot
+    path), inside the dispatch's span."""
+    with dispatching(delivery, target.alias):
         if alias is MANUAL_TRANSACTION:
             _warn_manual_transaction(delivery)
             inline_backend.submit(delivery)
         else:
             target.dispatch(delivery, alias)
-    except BaseException as exc:
-        end_dispatch(span, target.alias, exc)
-        raise
-    end_dispatch(span, target.alias)
+
+
+async def _ahand_off(delivery: Delivery, target: BaseBackend, alias: str | None) -> None:
+    """``asend_in_background()``'s hand-off."""
+    if alias is None:
+        await target.adispatch(delivery)
+    elif alias is MANUAL_TRANSACTION:
+        _warn_manual_transaction(delivery)
+        await inline_backend.asubmit(delivery)
+    else:
+        target.dispatch(delivery, alias)
 
 
 #: One WARNING per process for sends made in a transaction managed by hand.
