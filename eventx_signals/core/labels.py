@@ -71,16 +71,3 @@ def _find_module_attribute(obj: Any, defining_module: str | None) -> str | None:
 
     module_name, attribute = min(found, key=preference)
     return f"{module_name}.{attribute}"
-
-
-class LazyLabel:
-    """Formats a label only if a log record is actually emitted."""
-
-    __slots__ = ("function", "obj")
-
-    def __init__(self, function: Any, obj: Any) -> None:
-        self.function = function
-        self.obj = obj
-
-    def __str__(self) -> str:
-        return str(self.function(self.obj))

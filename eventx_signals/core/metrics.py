@@ -21,6 +21,7 @@ imported; without a meter provider set, recording returns at once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -88,12 +89,6 @@ if metrics is not None:
 installed = metrics is not None
 
 
-def enabled() -> bool:
-    """Whether measurements are recorded: the API is installed and a meter
-    provider (an SDK) is set."""
-    return _slot.is_set()
-
-
 def observe_queues(states: QueueState) -> None:
     """Have the gauges read ``states()`` (the backends layer registers it)."""
     _queue_states.append(states)
@@ -123,10 +118,12 @@ def record_attempt(outcome: str, alias: str, receiver: Any, duration: float) -> 
     _duration.record(duration, attributes)
 
 
-def record_lag(alias: str, receiver: Any, lag: float) -> None:
-    """How long a run waited, from the send to the start of its first attempt."""
+def record_lag(alias: str, receiver: Any, queued_at: float) -> None:
+    """How long a run sent at ``queued_at`` (``time.time()``) waited, until
+    the start of its first attempt, now."""
     if not _slot.is_set():
         return
     _lag.record(
-        max(lag, 0.0), {"eventx.backend": alias, "eventx.receiver": receiver_label(receiver)}
+        max(time.time() - queued_at, 0.0),
+        {"eventx.backend": alias, "eventx.receiver": receiver_label(receiver)},
     )

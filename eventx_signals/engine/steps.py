@@ -202,7 +202,7 @@ class Metrics(Step):
 
     def run_started(self, delivery: Delivery, receiver: Any, alias: str) -> None:
         if delivery.attempt == 1:
-            metrics.record_lag(alias, receiver, time.time() - delivery.queued_at)
+            metrics.record_lag(alias, receiver, delivery.queued_at)
 
     def run_succeeded(
         self, delivery: Delivery, receiver: Any, alias: str, started: float, result: Any

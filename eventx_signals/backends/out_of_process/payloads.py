@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -119,7 +118,7 @@ def build_payloads(delivery: Delivery) -> tuple[list[dict[str, Any] | None], dic
             problem = "shares its name with another receiver, so a worker could not tell them apart"
         if problem is not None:
             problems[index] = problem
-    queued_at = delivery.queued_at or time.time()
+    queued_at = delivery.queued_at
     trace_headers = tracing.carrier(delivery)
     return [
         None
