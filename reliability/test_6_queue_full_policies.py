@@ -23,7 +23,9 @@ at most queue_size + one overshoot per sender queued, one delivery per
 worker running and one per sender in hand, so the tracemalloc peak of the
 burst is at most (queue_size + 2 x senders + workers) x 100 kB + 2 MiB (the
 futures, the bookkeeping) = 13.1 MB, against 100 MB had the queue held the
-whole burst; RSS may grow by 16 MiB more (the allocator keeps freed pages).
+whole burst; RSS may grow by 16 MiB more (the allocator keeps freed pages;
+the child serves allocations of 64 kB and more by mmap, so that the pages
+of freed buffers go back at once whichever thread freed them).
 """
 
 import json
@@ -45,7 +47,12 @@ def run_burst(policy: str) -> dict:
     completed = subprocess.run(
         [procs.PYTHON, "burst.py", policy],
         cwd=procs.PROJECT,
-        env=procs.project_env(),
+        # glibc hands 100 kB buffers out of per-thread arenas and keeps the
+        # pages freed there, so that the peak RSS of six threads depended on
+        # how they interleaved (19-31 MB for the same 11 MB traced peak).
+        # Served by mmap, a buffer's pages go back when it is freed: RSS
+        # then follows what the burst holds, which is what is measured.
+        env=procs.project_env(MALLOC_MMAP_THRESHOLD_=str(64 * 1024)),
         capture_output=True,
         text=True,
         timeout=120,
