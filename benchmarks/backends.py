@@ -23,7 +23,7 @@ around a batch of sends, divided by the batch size: the request waits for the
 broker or database round trip, which CPU time would leave out. The caller's
 CPU time (``time.thread_time_ns``) is shown next to it: it is what our
 Python code adds, free of network jitter. Contenders are interleaved round by
-round (the first contender rotating), a warm-up round (opening connections)
+round (in a new random order each round), a warm-up round (opening connections)
 is thrown away, and ratios are medians of per-round ratios; see
 benchmarks/README.rst. Results: printed tables and
 benchmarks/results/backends.json. Exit status 0 unless a service is missing.
