@@ -320,7 +320,8 @@ def test_unsigned_and_altered_payloads_are_refused_before_anything_else(loopback
     unsigned = {key: value for key, value in genuine.items() if key != "sig"}
     altered = {**genuine, "kwargs": {**genuine["kwargs"], "order": admin}}
     caplog.set_level(logging.ERROR, "eventx_signals")
-    for payload in (unsigned, altered, {**genuine, "sig": "x" * 43}):
+    forged_signatures = [{**genuine, "sig": sig} for sig in ("x" * 43, "é" * 43, "\ud800")]
+    for payload in (unsigned, altered, *forged_signatures):
         with pytest.raises(RefusedPayload, match="signature is missing or does not match"):
             run_payload_in_worker(payload)
     assert calls == []
