@@ -21,10 +21,10 @@ def interleave(
     Call every contender once per round and collect what each call returns
     (one measurement). Each round calls them in a new random order, so that
     none is always first, or always right after the same neighbour (a
-    rotating start keeps every contender behind the same one: a Django Tasks
-    send always measured right after the Celery ones paid for PostgreSQL
-    waking up, 5-10 % of its time). The first ``warmup`` rounds are run and
-    thrown away.
+    rotating start keeps every contender behind the same one: Django Tasks
+    sends, always measured right after the Celery ones, read their signed /
+    unsigned ratio 1.06-1.13x where a random order reads 0.99-1.04x). The
+    first ``warmup`` rounds are run and thrown away.
     """
     names = list(contenders)
     samples: dict[str, list[Any]] = {name: [] for name in names}
